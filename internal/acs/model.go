@@ -1,0 +1,100 @@
+package acs
+
+// Request and response bodies of the call-control operations (swagger
+// 2026-03-12). Fields the server does not act on yet are still decoded so
+// that they can be validated and echoed.
+
+// CreateCallRequest is the body of POST /calling/callConnections.
+type CreateCallRequest struct {
+	Targets              []IdentifierModel       `json:"targets"`
+	SourceCallerIDNumber *PhoneNumberModel       `json:"sourceCallerIdNumber,omitempty"`
+	SourceDisplayName    string                  `json:"sourceDisplayName,omitempty"`
+	Source               *CommunicationUserModel `json:"source,omitempty"`
+	OperationContext     string                  `json:"operationContext,omitempty"`
+	CallbackURI          string                  `json:"callbackUri"`
+	CallIntelligence     *CallIntelligence       `json:"callIntelligenceOptions,omitempty"`
+	MediaStreaming       map[string]any          `json:"mediaStreamingOptions,omitempty"`
+	Transcription        map[string]any          `json:"transcriptionOptions,omitempty"`
+	TeamsAppSource       *IdentifierModel        `json:"teamsAppSource,omitempty"`
+}
+
+// CallIntelligence is callIntelligenceOptions.
+type CallIntelligence struct {
+	CognitiveServicesEndpoint string `json:"cognitiveServicesEndpoint,omitempty"`
+}
+
+// AnswerCallRequest is the body of POST /calling/callConnections:answer.
+type AnswerCallRequest struct {
+	IncomingCallContext string                  `json:"incomingCallContext"`
+	CallbackURI         string                  `json:"callbackUri"`
+	OperationContext    string                  `json:"operationContext,omitempty"`
+	CallIntelligence    *CallIntelligence       `json:"callIntelligenceOptions,omitempty"`
+	AnsweredBy          *CommunicationUserModel `json:"answeredBy,omitempty"`
+	MediaStreaming      map[string]any          `json:"mediaStreamingOptions,omitempty"`
+	Transcription       map[string]any          `json:"transcriptionOptions,omitempty"`
+}
+
+// RedirectCallRequest is the body of POST /calling/callConnections:redirect.
+type RedirectCallRequest struct {
+	IncomingCallContext string           `json:"incomingCallContext"`
+	Target              *IdentifierModel `json:"target"`
+}
+
+// RejectCallRequest is the body of POST /calling/callConnections:reject.
+type RejectCallRequest struct {
+	IncomingCallContext string `json:"incomingCallContext"`
+	CallRejectReason    string `json:"callRejectReason,omitempty"`
+}
+
+// Call connection states (CallConnectionStateModel).
+const (
+	StateUnknown          = "unknown"
+	StateConnecting       = "connecting"
+	StateConnected        = "connected"
+	StateTransferring     = "transferring"
+	StateTransferAccepted = "transferAccepted"
+	StateDisconnecting    = "disconnecting"
+	StateDisconnected     = "disconnected"
+)
+
+// CallConnectionProperties is the response of create, answer, connect and get.
+type CallConnectionProperties struct {
+	CallConnectionID     string                  `json:"callConnectionId"`
+	ServerCallID         string                  `json:"serverCallId,omitempty"`
+	Targets              []IdentifierModel       `json:"targets,omitempty"`
+	CallConnectionState  string                  `json:"callConnectionState"`
+	CallbackURI          string                  `json:"callbackUri,omitempty"`
+	SourceCallerIDNumber *PhoneNumberModel       `json:"sourceCallerIdNumber,omitempty"`
+	SourceDisplayName    string                  `json:"sourceDisplayName,omitempty"`
+	Source               *IdentifierModel        `json:"source,omitempty"`
+	CorrelationID        string                  `json:"correlationId,omitempty"`
+	AnsweredBy           *CommunicationUserModel `json:"answeredBy,omitempty"`
+	AnsweredFor          *PhoneNumberModel       `json:"answeredFor,omitempty"`
+}
+
+// CallParticipant is one entry of the participant roster.
+type CallParticipant struct {
+	Identifier IdentifierModel `json:"identifier"`
+	IsMuted    bool            `json:"isMuted"`
+	IsOnHold   bool            `json:"isOnHold"`
+}
+
+// GetParticipantsResponse is one page of GET …/participants.
+type GetParticipantsResponse struct {
+	Value    []CallParticipant `json:"value"`
+	NextLink string            `json:"nextLink,omitempty"`
+}
+
+// RejectReasonStatus maps callRejectReason to the SIP status the caller gets.
+// ok is false for a reason the API does not know.
+func RejectReasonStatus(reason string) (status int, text string, ok bool) {
+	switch reason {
+	case "", "none":
+		return 480, "Temporarily Unavailable", true
+	case "busy":
+		return 486, "Busy Here", true
+	case "forbidden":
+		return 403, "Forbidden", true
+	}
+	return 0, "", false
+}
