@@ -1,0 +1,357 @@
+package call
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/switchboard-oss/switchboard/internal/acs"
+	"github.com/switchboard-oss/switchboard/internal/media"
+	"github.com/switchboard-oss/switchboard/internal/store"
+)
+
+// state is where a call is in its life.
+type state int
+
+const (
+	stateRinging     state = iota + 1 // inbound, waiting for the app
+	stateRedirecting                  // inbound, dialing the redirect target
+	stateDialing                      // outbound, waiting for the callee
+	stateAnswering                    // 200 OK sent, waiting for ACK
+	stateConnected                    // media flowing
+	stateEnded
+)
+
+// endReason is how a call ended; it picks the events and the call record.
+type endReason struct {
+	name   string // call record end_reason
+	result acs.ResultInformation
+}
+
+var (
+	endAPI            = endReason{"hangup-api", acs.ResultEndedByAPI}
+	endRemote         = endReason{"remote-bye", acs.ResultConversationEnded}
+	endMediaTimeout   = endReason{"media-timeout", acs.ResultMediaTimeout}
+	endServerShutdown = endReason{"server-shutdown", acs.ResultServerShutdown}
+)
+
+// participant is one remote party: a SIP leg and its media leg.
+type participant struct {
+	id    acs.Identifier
+	leg   Leg
+	media *media.Leg
+	muted bool
+	hold  bool
+	gone  bool // leg ended by the peer; do not send BYE
+}
+
+// connection is an app's handle on the call.
+type connection struct {
+	id               string
+	callbackURI      string
+	operationContext string
+	apiVersion       string
+	state            string
+	seq              int // ParticipantsUpdated sequenceNumber
+	source           acs.Identifier
+	callerID         *acs.PhoneNumberModel
+	displayName      string
+	targets          []acs.Identifier
+	answeredFor      *acs.PhoneNumberModel
+}
+
+// Call is one call, owned by the goroutine in run.
+type Call struct {
+	m             *Manager
+	log           *slog.Logger
+	serverCallID  string
+	correlationID string
+	direction     string // inbound or outbound
+	inbox         chan func()
+	done          chan struct{}
+
+	// Owned by the run goroutine.
+	state        state
+	from, to     acs.Identifier
+	displayName  string
+	parts        []*participant
+	conn         *connection
+	mixer        *media.Mixer
+	incoming     InboundLeg // inbound leg until answered or refused
+	answerSDP    []byte
+	incomingCtx  string
+	ringTimer    *time.Timer
+	cancelDial   context.CancelFunc
+	startedAt    time.Time
+	answeredAt   time.Time
+	sipStatus    int
+	resultSub    int
+	pending      *participant // the caller, until the call is connected
+}
+
+func (m *Manager) newCall(direction string, from, to acs.Identifier) *Call {
+	c := &Call{
+		m: m, serverCallID: newServerCallID(), correlationID: newID(), direction: direction,
+		inbox: make(chan func(), 64), done: make(chan struct{}),
+		from: from, to: to, startedAt: m.now(),
+	}
+	c.log = m.log.With("server_call_id", c.serverCallID, "correlation_id", c.correlationID)
+	c.mixer = m.media.NewMixer()
+	return c
+}
+
+// run is the call's owner loop: every change to the call happens here.
+func (c *Call) run() {
+	defer close(c.done)
+	for f := range c.inbox {
+		f()
+		if c.state == stateEnded {
+			return
+		}
+	}
+}
+
+// post queues f on the call's goroutine. It reports false, dropping f, once
+// the call has ended.
+func (c *Call) post(f func()) bool {
+	select {
+	case c.inbox <- f:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+// do runs f on the call's goroutine and waits for its result.
+func (c *Call) do(ctx context.Context, f func() error) error {
+	res := make(chan error, 1)
+	select {
+	case c.inbox <- func() { res <- f() }:
+	case <-c.done:
+		return acs.NotFound("the call has ended")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-res:
+		return err
+	case <-c.done:
+		// f may have ended the call and answered just before run returned.
+		select {
+		case err := <-res:
+			return err
+		default:
+			return acs.NotFound("the call has ended")
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// mediaHandler routes a media leg's events to the call's goroutine.
+type mediaHandler struct {
+	c *Call
+	p **participant // set once the participant exists
+}
+
+func (h mediaHandler) DTMF(ev media.DTMFEvent) {
+	h.c.post(func() { h.c.log.Debug("dtmf received", "digit", string(ev.Digit)) })
+}
+
+func (h mediaHandler) Inactive() {
+	h.c.post(func() {
+		if h.c.state == stateConnected {
+			h.c.log.Info("no RTP from the peer; ending the call")
+			h.c.end(endMediaTimeout)
+		}
+	})
+}
+
+// addParticipant puts a remote party into the call and its media into the mix.
+func (c *Call) addParticipant(p *participant) {
+	c.parts = append(c.parts, p)
+	c.mixer.Add(p.media)
+	p.media.Start()
+}
+
+// watch routes the end of p's leg to legEnded.
+func (c *Call) watch(p *participant) {
+	p.leg.OnEnd(func(cause EndCause) { c.post(func() { c.legEnded(p, cause) }) })
+}
+
+// legEnded handles a peer ending its leg.
+func (c *Call) legEnded(p *participant, cause EndCause) {
+	if p.gone || c.state == stateEnded {
+		return
+	}
+	p.gone = true
+	c.log.Info("participant left", "participant", p.id.RawID, "cause", cause.String())
+	// A 1:1 call (and a redirect bridge) ends when a party leaves.
+	c.end(endRemote)
+}
+
+// connected marks the app's connection connected and tells the app.
+func (c *Call) connected() {
+	c.state = stateConnected
+	c.answeredAt = c.m.now()
+	if c.conn != nil {
+		c.conn.state = acs.StateConnected
+		c.emitParticipantsUpdated()
+		c.emit(acs.EventCallConnected, &acs.ResultOK, nil)
+	}
+	c.subscriptionEvent(acs.EventCallStarted, acs.CallLifecycleData{
+		ServerCallID: c.serverCallID, CorrelationID: c.correlationID,
+		From: c.from.Model(), To: c.to.Model(), StartTime: c.answeredAt.UTC().Format(time.RFC3339Nano),
+	})
+	for _, p := range c.parts {
+		c.subscriptionEvent(acs.EventParticipantAdded, acs.ParticipantLifecycleData{
+			ServerCallID: c.serverCallID, CorrelationID: c.correlationID, Participant: p.id.Model(),
+		})
+	}
+}
+
+// end ends the call: every leg is hung up, the app and subscriptions are told,
+// the call record is written, and the run loop exits.
+func (c *Call) end(r endReason) {
+	if c.state == stateEnded {
+		return
+	}
+	wasConnected := c.state == stateConnected
+	c.state = stateEnded
+	if c.ringTimer != nil {
+		c.ringTimer.Stop()
+	}
+	if c.cancelDial != nil {
+		c.cancelDial()
+	}
+	c.m.events.Expire(incomingTag(c.serverCallID))
+	for _, p := range c.parts {
+		if !p.gone {
+			leg := p.leg
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := leg.Hangup(ctx); err != nil {
+					c.log.Debug("BYE failed", "error", err)
+				}
+			}()
+		}
+		p.media.Close()
+	}
+	c.mixer.Close()
+	endedAt := c.m.now()
+	if c.conn != nil && c.conn.state != acs.StateDisconnected {
+		c.conn.state = acs.StateDisconnected
+		res := r.result
+		c.emit(acs.EventCallDisconnected, &res, nil)
+	}
+	if wasConnected {
+		for _, p := range c.parts {
+			c.subscriptionEvent(acs.EventParticipantRemoved, acs.ParticipantLifecycleData{
+				ServerCallID: c.serverCallID, CorrelationID: c.correlationID, Participant: p.id.Model(),
+			})
+		}
+		c.subscriptionEvent(acs.EventCallEnded, acs.CallLifecycleData{
+			ServerCallID: c.serverCallID, CorrelationID: c.correlationID, From: c.from.Model(), To: c.to.Model(),
+			StartTime: c.answeredAt.UTC().Format(time.RFC3339Nano), EndTime: endedAt.UTC().Format(time.RFC3339Nano),
+			DurationMs: endedAt.Sub(c.answeredAt).Milliseconds(), EndReason: r.name,
+		})
+	}
+	c.saveRecord(r, endedAt)
+	t := tombstone{at: endedAt, reason: r.name}
+	if c.conn != nil {
+		t.props = c.properties()
+	}
+	c.m.unregister(c, t)
+	c.log.Info("call ended", "reason", r.name, "sip_status", c.sipStatus)
+}
+
+func (c *Call) saveRecord(r endReason, endedAt time.Time) {
+	rec := store.CallRecord{
+		ServerCallID: c.serverCallID, CorrelationID: c.correlationID, Direction: c.direction,
+		From: c.from.RawID, To: c.to.RawID, StartedAt: c.startedAt, EndedAt: endedAt, EndReason: r.name,
+		SIPStatus: c.sipStatus, ResultSubCode: r.result.SubCode,
+	}
+	if len(c.parts) > 0 {
+		rec.SIPCallID = c.parts[0].leg.SIPCallID()
+	}
+	if !c.answeredAt.IsZero() {
+		a := c.answeredAt
+		rec.AnsweredAt = &a
+		rec.DurationMs = endedAt.Sub(a).Milliseconds()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.m.records.SaveCallRecord(ctx, rec); err != nil {
+		c.log.Error("saving call record failed", "error", err)
+	}
+}
+
+// emit sends a mid-call event to the app's callback URI.
+func (c *Call) emit(eventType string, res *acs.ResultInformation, extend func(*acs.CallEventData) any) {
+	if c.conn == nil || c.conn.callbackURI == "" {
+		return
+	}
+	base := acs.CallEventData{
+		CallConnectionID: c.conn.id, ServerCallID: c.serverCallID, CorrelationID: c.correlationID,
+		OperationContext: c.conn.operationContext, ResultInformation: res, Version: c.conn.apiVersion,
+		PublicEventType: acs.EventTypePrefix + eventType,
+	}
+	var data any = base
+	if extend != nil {
+		data = extend(&base)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.m.events.Callback(ctx, c.conn.callbackURI, c.conn.id, eventType, data); err != nil {
+		c.log.Error("queueing event failed", "event", eventType, "error", err)
+	}
+}
+
+func (c *Call) emitParticipantsUpdated() {
+	c.conn.seq++
+	seq := c.conn.seq
+	parts := c.roster()
+	c.emit(acs.EventParticipantsUpdated, &acs.ResultOK, func(b *acs.CallEventData) any {
+		b.OperationContext = "" // ParticipantsUpdated carries none
+		return acs.ParticipantsUpdatedData{CallEventData: *b, SequenceNumber: seq, Participants: parts}
+	})
+}
+
+// subscriptionEvent publishes a call lifecycle event to the subscriptions.
+func (c *Call) subscriptionEvent(eventType string, data any) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	subject := "/caller/" + c.from.RawID + "/recipient/" + c.to.RawID
+	if err := c.m.events.Subscription(ctx, eventType, subject, c.to, c.serverCallID, data, "", time.Time{}); err != nil {
+		c.log.Error("publishing event failed", "event", eventType, "error", err)
+	}
+}
+
+// roster lists the participants the app sees.
+func (c *Call) roster() []acs.CallParticipant {
+	out := make([]acs.CallParticipant, 0, len(c.parts))
+	for _, p := range c.parts {
+		if p.gone {
+			continue
+		}
+		out = append(out, acs.CallParticipant{Identifier: p.id.Model(), IsMuted: p.muted, IsOnHold: p.hold})
+	}
+	return out
+}
+
+// properties is the app's view of its connection.
+func (c *Call) properties() acs.CallConnectionProperties {
+	cn := c.conn
+	p := acs.CallConnectionProperties{
+		CallConnectionID: cn.id, ServerCallID: c.serverCallID, CallConnectionState: cn.state,
+		CallbackURI: cn.callbackURI, CorrelationID: c.correlationID, SourceCallerIDNumber: cn.callerID,
+		SourceDisplayName: cn.displayName, Source: cn.source.ModelPtr(), AnsweredFor: cn.answeredFor,
+	}
+	for _, t := range cn.targets {
+		p.Targets = append(p.Targets, t.Model())
+	}
+	return p
+}
+
+func incomingTag(serverCallID string) string { return "incoming:" + serverCallID }

@@ -1,0 +1,195 @@
+package call
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/switchboard-oss/switchboard/internal/acs"
+	"github.com/switchboard-oss/switchboard/internal/media"
+)
+
+// Config is the call core's part of the configuration.
+type Config struct {
+	RingTimeout   time.Duration
+	DialTimeout   time.Duration
+	MaxConcurrent int // 0: unlimited
+	// TombstoneTTL is how long an ended call is remembered, so that late
+	// requests get a clear answer instead of "not found".
+	TombstoneTTL time.Duration
+}
+
+// Manager creates calls and finds them for the API and the SIP layer.
+type Manager struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	media   *media.Engine
+	sig     Signaling
+	events  EventSink
+	records RecordSink
+	ctxKey  []byte
+
+	mu       sync.Mutex
+	calls    map[string]*Call // by serverCallId
+	conns    map[string]*Call // by callConnectionId
+	ended    map[string]tombstone
+	draining bool
+	wg       sync.WaitGroup
+}
+
+// tombstone remembers how an ended call ended.
+type tombstone struct {
+	at     time.Time
+	reason string
+	props  acs.CallConnectionProperties // of its connection, if it had one
+}
+
+// Deps are the Manager's collaborators.
+type Deps struct {
+	Log       *slog.Logger
+	Now       func() time.Time
+	Media     *media.Engine
+	Signaling Signaling // may be set later with SetSignaling
+	Events    EventSink
+	Records   RecordSink
+}
+
+// NewManager returns a Manager.
+func NewManager(cfg Config, d Deps) *Manager {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if cfg.TombstoneTTL == 0 {
+		cfg.TombstoneTTL = 10 * time.Minute
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	return &Manager{
+		cfg: cfg, log: d.Log, now: d.Now, media: d.Media, sig: d.Signaling, events: d.Events, records: d.Records,
+		ctxKey: key, calls: map[string]*Call{}, conns: map[string]*Call{}, ended: map[string]tombstone{},
+	}
+}
+
+// SetSignaling sets the signalling layer (which itself needs the Manager).
+func (m *Manager) SetSignaling(s Signaling) { m.sig = s }
+
+// Active returns the number of calls in progress.
+func (m *Manager) Active() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.calls)
+}
+
+// admit reserves room for a new call, or says why not.
+func (m *Manager) admit() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.draining {
+		return acs.Unavailable("the server is shutting down")
+	}
+	if m.cfg.MaxConcurrent > 0 && len(m.calls) >= m.cfg.MaxConcurrent {
+		return acs.Unavailable("the server is at its limit of %d concurrent calls", m.cfg.MaxConcurrent)
+	}
+	return nil
+}
+
+func (m *Manager) register(c *Call) {
+	m.mu.Lock()
+	m.calls[c.serverCallID] = c
+	m.wg.Add(1)
+	m.mu.Unlock()
+}
+
+func (m *Manager) addConn(id string, c *Call) {
+	m.mu.Lock()
+	m.conns[id] = c
+	m.mu.Unlock()
+}
+
+// unregister forgets an ended call, leaving a tombstone.
+func (m *Manager) unregister(c *Call, t tombstone) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.calls, c.serverCallID)
+	m.ended[c.serverCallID] = t
+	if c.conn != nil {
+		delete(m.conns, c.conn.id)
+		m.ended[c.conn.id] = t
+	}
+	// Prune old tombstones while we hold the lock.
+	for k, v := range m.ended {
+		if t.at.Sub(v.at) > m.cfg.TombstoneTTL {
+			delete(m.ended, k)
+		}
+	}
+	m.wg.Done()
+}
+
+// byConnection finds the live call of a call connection, or explains why not.
+func (m *Manager) byConnection(id string) (*Call, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.conns[id]; ok {
+		return c, nil
+	}
+	if t, ok := m.ended[id]; ok {
+		return nil, acs.NotFound("call connection %s has ended (%s)", id, t.reason)
+	}
+	return nil, acs.NotFound("call connection %s was not found", id)
+}
+
+// byContext finds the call an incomingCallContext names.
+func (m *Manager) byContext(token string) (*Call, error) {
+	id, err := openContext(m.ctxKey, token, m.now())
+	if err != nil {
+		return nil, acs.BadRequest("%v", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.calls[id]; ok {
+		return c, nil
+	}
+	if t, ok := m.ended[id]; ok {
+		return nil, acs.InvalidState("the call can no longer be acted on: it has ended (%s)", t.reason)
+	}
+	return nil, acs.NotFound("the call of this incomingCallContext was not found")
+}
+
+// Shutdown refuses new calls, waits for active calls to end until ctx is
+// done, then hangs up the rest and waits for them to finish.
+func (m *Manager) Shutdown(ctx context.Context) {
+	m.mu.Lock()
+	m.draining = true
+	m.mu.Unlock()
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	m.mu.Lock()
+	calls := make([]*Call, 0, len(m.calls))
+	for _, c := range m.calls {
+		calls = append(calls, c)
+	}
+	m.mu.Unlock()
+	for _, c := range calls {
+		c.post(func() { c.end(endServerShutdown) })
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		m.log.Warn("calls did not end in time at shutdown", "calls", len(calls))
+	}
+}
+
+func newID() string { return uuid.NewString() }
+
+// errCallEnded is returned by commands that reach a call after it ended.
+var errCallEnded = errors.New("call has ended")

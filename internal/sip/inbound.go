@@ -1,0 +1,252 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emiago/sipgo"
+	gsip "github.com/emiago/sipgo/sip"
+	"github.com/switchboard-oss/switchboard/internal/acs"
+	"github.com/switchboard-oss/switchboard/internal/call"
+)
+
+// onInvite authenticates and routes a new INVITE and hands it to the call core.
+func (s *Server) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
+	if to := req.To(); to != nil && to.Params != nil {
+		if tag, ok := to.Params.Get("tag"); ok && tag != "" {
+			// A re-INVITE (hold, session refresh): keep the session as is.
+			s.onReInvite(req, tx)
+			return
+		}
+	}
+	respond := func(code int, reason string) {
+		tx.Respond(gsip.NewResponseFromRequest(req, code, reason, nil))
+	}
+	if req.Contact() == nil || req.From() == nil || req.To() == nil {
+		respond(400, "Bad Request")
+		return
+	}
+	if ct := req.ContentType(); ct == nil || !strings.EqualFold(strings.TrimSpace(strings.Split(ct.Value(), ";")[0]), "application/sdp") || len(req.Body()) == 0 {
+		// No offer in the INVITE (late offer) is not supported.
+		respond(488, "Not Acceptable Here")
+		return
+	}
+	respond(100, "Trying")
+
+	from, to, ok := s.classify(req, tx)
+	if !ok {
+		return // classify has answered
+	}
+	dlg, err := (&sipgo.DialogUA{Client: s.cli, ContactHDR: s.contact}).ReadInvite(req, tx)
+	if err != nil {
+		s.log.Info("refusing INVITE", "error", err)
+		respond(400, "Bad Request")
+		return
+	}
+	l := &inLeg{s: s, dlg: dlg, callID: req.CallID().Value()}
+	s.mu.Lock()
+	s.inbound[dlg.ID] = l
+	s.mu.Unlock()
+	dlg.OnState(l.onState)
+	display := ""
+	if f := req.From(); f != nil {
+		display = f.DisplayName
+	}
+	s.calls.Incoming(call.Incoming{From: from, To: to, DisplayName: display, Leg: l, CustomContext: customContext(req)})
+}
+
+// classify finds who is calling whom: a trunk (by source address) calling an
+// owned number, or a registered user (by digest) calling an owned number or
+// another user. It answers the request itself when the call is refused.
+func (s *Server) classify(req *gsip.Request, tx gsip.ServerTransaction) (from, to acs.Identifier, ok bool) {
+	respond := func(code int, reason string) {
+		tx.Respond(gsip.NewResponseFromRequest(req, code, reason, nil))
+	}
+	ctx := context.Background()
+	host, _, _ := net.SplitHostPort(req.Source())
+	src := net.ParseIP(host)
+	callee := req.Recipient.User
+	fromUser := req.From().Address.User
+
+	for _, t := range s.trunks {
+		if src == nil || !t.allows(src) {
+			continue
+		}
+		number := normalizeNumber(callee)
+		if number == "" || !s.ownsNumber(ctx, number) || !t.carries(number) {
+			s.log.Info("trunk call to a number we do not serve", "trunk", t.Name, "callee", callee)
+			respond(404, "Not Found")
+			return from, to, false
+		}
+		caller := acs.PhoneNumber(normalizeNumber(fromUser))
+		if caller.Phone() == "+" || normalizeNumber(fromUser) == "" {
+			caller = acs.Identifier{Kind: acs.KindPhoneNumber, RawID: "4:anonymous"}
+		}
+		return caller, acs.PhoneNumber(number), true
+	}
+
+	// Not a trunk: it must be a registered user proving who it is.
+	user, authed := s.reg.Authenticate(req, tx)
+	if !authed {
+		return from, to, false // challenged or refused
+	}
+	from = acs.CommunicationUser(s.store.UserID(user))
+	if number := normalizeNumber(callee); number != "" && s.ownsNumber(ctx, number) {
+		return from, acs.PhoneNumber(number), true
+	}
+	if _, err := s.store.User(ctx, callee); err == nil {
+		return from, acs.CommunicationUser(s.store.UserID(callee)), true
+	}
+	respond(404, "Not Found")
+	return from, to, false
+}
+
+// ownsNumber reports whether an E.164 number belongs to this server.
+func (s *Server) ownsNumber(ctx context.Context, number string) bool {
+	for _, n := range s.cfg.Numbers {
+		if n == number {
+			return true
+		}
+	}
+	_, ok, err := s.store.HasNumber(ctx, number)
+	if err != nil {
+		s.log.Error("number lookup failed", "error", err)
+	}
+	return ok
+}
+
+// customContext collects the INVITE's custom headers for IncomingCall.
+func customContext(req *gsip.Request) *acs.CustomCallingContext {
+	var cc *acs.CustomCallingContext
+	for _, h := range req.Headers() {
+		name := h.Name()
+		lower := strings.ToLower(name)
+		if strings.HasPrefix(lower, "x-ms-custom-") || lower == "user-to-user" {
+			if cc == nil {
+				cc = &acs.CustomCallingContext{SIPHeaders: map[string]string{}}
+			}
+			if lower == "user-to-user" {
+				name = "userToUser"
+			}
+			cc.SIPHeaders[name] = h.Value()
+		}
+	}
+	return cc
+}
+
+// onReInvite answers a re-INVITE with our current SDP (the session does not
+// change; hold comes with the media work).
+func (s *Server) onReInvite(req *gsip.Request, tx gsip.ServerTransaction) {
+	id, _ := gsip.DialogIDFromRequestUAS(req)
+	s.mu.Lock()
+	l := s.inbound[id]
+	s.mu.Unlock()
+	if l == nil || l.localSDP == nil {
+		tx.Respond(gsip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	res := gsip.NewSDPResponseFromRequest(req, l.localSDP)
+	res.AppendHeader(&s.contact)
+	tx.Respond(res)
+}
+
+// inLeg is an incoming dialog (we are the UAS).
+type inLeg struct {
+	s         *Server
+	dlg       *sipgo.DialogServerSession
+	callID    string
+	localSDP  []byte
+	remoteBye atomic.Bool
+	local     atomic.Bool // we ended it (reject or BYE)
+	endOnce   sync.Once
+	mu        sync.Mutex
+	onEnd     func(call.EndCause)
+}
+
+func (l *inLeg) SIPCallID() string { return l.callID }
+func (l *inLeg) RemoteSDP() []byte { return l.dlg.InviteRequest.Body() }
+
+func (l *inLeg) OnEnd(f func(call.EndCause)) {
+	l.mu.Lock()
+	l.onEnd = f
+	l.mu.Unlock()
+}
+
+func (l *inLeg) Ring() error { return l.dlg.Respond(180, "Ringing", nil) }
+
+func (l *inLeg) Accept(sdp []byte, acked func(error)) error {
+	if l.dlg.LoadState() == gsip.DialogStateEnded {
+		return errors.New("the caller has hung up")
+	}
+	l.localSDP = sdp
+	// RespondSDP blocks until the ACK; the 200 OK goes out before it waits.
+	sent := make(chan error, 1)
+	go func() {
+		err := l.dlg.RespondSDP(sdp)
+		select {
+		case sent <- err:
+		default:
+		}
+		acked(err)
+	}()
+	// Give the transaction a moment to refuse at once (e.g. already canceled).
+	select {
+	case err := <-sent:
+		if err != nil {
+			return err
+		}
+	default:
+	}
+	return nil
+}
+
+func (l *inLeg) Reject(status int, reason string) error {
+	l.local.Store(true)
+	defer l.forget()
+	return l.dlg.Respond(status, reason, nil)
+}
+
+func (l *inLeg) Hangup(ctx context.Context) error {
+	l.local.Store(true)
+	defer l.forget()
+	if l.dlg.LoadState() == gsip.DialogStateEnded {
+		return nil
+	}
+	return l.dlg.Bye(ctx)
+}
+
+// onState reports the end of the dialog to the call core, unless we ended it.
+func (l *inLeg) onState(st gsip.DialogState) {
+	if st != gsip.DialogStateEnded {
+		return
+	}
+	l.forget()
+	if l.local.Load() {
+		return
+	}
+	cause := call.EndFailed
+	switch {
+	case l.remoteBye.Load():
+		cause = call.EndRemoteBye
+	case errors.Is(context.Cause(l.dlg.Context()), gsip.ErrTransactionCanceled):
+		cause = call.EndCanceled
+	}
+	l.endOnce.Do(func() {
+		l.mu.Lock()
+		f := l.onEnd
+		l.mu.Unlock()
+		if f != nil {
+			go f(cause) // not under sipgo's locks
+		}
+	})
+}
+
+func (l *inLeg) forget() {
+	l.s.mu.Lock()
+	delete(l.s.inbound, l.dlg.ID)
+	l.s.mu.Unlock()
+}
