@@ -47,7 +47,7 @@ func (s *Server) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 		respond(400, "Bad Request")
 		return
 	}
-	l := &inLeg{s: s, dlg: dlg, callID: req.CallID().Value()}
+	l := &inLeg{s: s, dlg: dlg, callID: req.CallID().Value(), final: make(chan struct{})}
 	s.mu.Lock()
 	s.inbound[dlg.ID] = l
 	s.mu.Unlock()
@@ -57,6 +57,13 @@ func (s *Server) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 		display = f.DisplayName
 	}
 	s.calls.Incoming(call.Incoming{From: from, To: to, DisplayName: display, Leg: l, CustomContext: customContext(req)})
+	// sipgo ends the INVITE transaction when this handler returns, so stay
+	// until the final response is done (and, for a 2xx, acknowledged) or the
+	// caller gave up.
+	select {
+	case <-l.final:
+	case <-dlg.Context().Done():
+	}
 }
 
 // classify finds who is calling whom: a trunk (by source address) calling an
@@ -160,6 +167,8 @@ type inLeg struct {
 	dlg       *sipgo.DialogServerSession
 	callID    string
 	localSDP  []byte
+	final     chan struct{} // closed when the final response is settled
+	finalOnce sync.Once
 	remoteBye atomic.Bool
 	local     atomic.Bool // we ended it (reject or BYE)
 	endOnce   sync.Once
@@ -187,6 +196,7 @@ func (l *inLeg) Accept(sdp []byte, acked func(error)) error {
 	sent := make(chan error, 1)
 	go func() {
 		err := l.dlg.RespondSDP(sdp)
+		l.settle()
 		select {
 		case sent <- err:
 		default:
@@ -207,8 +217,11 @@ func (l *inLeg) Accept(sdp []byte, acked func(error)) error {
 func (l *inLeg) Reject(status int, reason string) error {
 	l.local.Store(true)
 	defer l.forget()
+	defer l.settle()
 	return l.dlg.Respond(status, reason, nil)
 }
+
+func (l *inLeg) settle() { l.finalOnce.Do(func() { close(l.final) }) }
 
 func (l *inLeg) Hangup(ctx context.Context) error {
 	l.local.Store(true)
