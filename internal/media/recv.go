@@ -1,0 +1,192 @@
+package media
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// Receive buffer sizing. The buffer is a FIFO of decoded samples, so any
+// packetisation time works; rxMaxFill bounds the added latency: when more
+// is queued (bursts, or a peer clock faster than ours) the oldest samples
+// are dropped.
+const (
+	rxRingSize = 8 * FrameSamples
+	rxMaxFill  = 3 * FrameSamples
+)
+
+// maxMisorder is how far back (in sequence numbers) an audio packet counts
+// as late rather than as a sequence restart (RFC 3550 Appendix A.1).
+const maxMisorder = 100
+
+// readerState is owned by the leg's receive goroutine.
+type readerState struct {
+	buf     [maxPacketSize + 1]byte
+	pcm     [maxPacketSize]int16
+	seqInit bool
+	ssrc    uint32
+	maxSeq  uint16
+	dtmf    dtmfReceiver
+}
+
+// readLoop receives datagrams until the socket is closed.
+func (l *Leg) readLoop() {
+	defer l.e.wg.Done()
+	for {
+		n, from, err := l.conn.ReadFromUDPAddrPort(l.rd.buf[:])
+		if err != nil {
+			if l.closed.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			l.log.Debug("rtp read failed", "err", err)
+			time.Sleep(time.Millisecond) // do not spin on a persistent error
+			continue
+		}
+		if n > maxPacketSize {
+			l.stats.malformed.Add(1)
+			continue
+		}
+		l.handlePacket(l.rd.buf[:n], from)
+	}
+}
+
+// handlePacket processes one received datagram. It must not allocate.
+func (l *Leg) handlePacket(pkt []byte, from netip.AddrPort) {
+	h, payload, err := parseRTP(pkt)
+	if err != nil {
+		l.stats.malformed.Add(1)
+		return
+	}
+	neg := l.neg.Load()
+	if neg == nil || neg.rx[h.payloadType] == kindNone {
+		l.stats.unexpectedPT.Add(1)
+		return
+	}
+	kind := neg.rx[h.payloadType]
+	l.stats.packetsIn.Add(1)
+	l.stats.bytesIn.Add(uint64(len(pkt)))
+	l.lastRx.Store(l.e.now())
+	if l.inactiveFired.Load() {
+		l.inactiveFired.Store(false) // re-arm the inactivity check
+	}
+	if !l.latched.Load() {
+		l.latch(from)
+	}
+	if kind == kindEvent {
+		l.receiveEvent(h, payload)
+		return
+	}
+	l.receiveAudio(h, payload, kind)
+}
+
+// latch implements symmetric RTP (RFC 4961; also known as "comedia"):
+// after the first valid packet we send to where the peer sends from, which
+// traverses NATs that the SDP address does not account for.
+func (l *Leg) latch(from netip.AddrPort) {
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	l.mu.Lock()
+	if l.latched.Load() {
+		l.mu.Unlock()
+		return
+	}
+	old := l.txAddr
+	l.txAddr = from
+	l.latched.Store(true)
+	l.mu.Unlock()
+	if old != from {
+		l.log.Debug("rtp latched to peer source address", "sdp_addr", old, "addr", from)
+	}
+}
+
+func (l *Leg) receiveAudio(h rtpHeader, payload []byte, kind payloadKind) {
+	rd := &l.rd
+	if rd.seqInit && h.ssrc == rd.ssrc {
+		d := int16(h.seq - rd.maxSeq)
+		if d <= 0 && d > -maxMisorder {
+			l.stats.late.Add(1) // duplicate, or arrived after newer audio was queued
+			return
+		}
+		rd.maxSeq = h.seq // newer, or a large jump: the sender restarted
+	} else {
+		rd.seqInit, rd.ssrc, rd.maxSeq = true, h.ssrc, h.seq
+	}
+	enc := encPCMU
+	if kind == kindPCMA {
+		enc = encPCMA
+	}
+	n := enc.decode(rd.pcm[:], payload)
+	l.rxMu.Lock()
+	dropped := l.ring.write(rd.pcm[:n])
+	l.rxMu.Unlock()
+	if dropped > 0 {
+		l.stats.overflow.Add(uint64(dropped))
+	}
+}
+
+func (l *Leg) receiveEvent(h rtpHeader, payload []byte) {
+	rep, err := l.rd.dtmf.receive(h.ssrc, h.timestamp, payload)
+	if err != nil {
+		l.stats.malformed.Add(1)
+		return
+	}
+	if l.closed.Load() {
+		return
+	}
+	if rep.onset {
+		l.stats.dtmf.Add(1)
+		l.h.DTMF(rep.event())
+	}
+	if rep.end && l.endH != nil {
+		l.endH.DTMFEnd(rep.event())
+	}
+}
+
+// pullFrame moves one frame from the receive buffer into dst. It returns
+// false, leaving dst untouched, when less than a frame is buffered.
+func (l *Leg) pullFrame(dst *[FrameSamples]int16) bool {
+	l.rxMu.Lock()
+	ok := l.ring.read(dst[:])
+	l.rxMu.Unlock()
+	return ok
+}
+
+// pcmRing is a fixed-size FIFO of samples.
+type pcmRing struct {
+	buf  [rxRingSize]int16
+	r, n int // read index and fill
+}
+
+// write appends s, dropping the oldest samples beyond rxMaxFill, and
+// returns how many samples were dropped.
+func (q *pcmRing) write(s []int16) (dropped int) {
+	if len(s) > rxMaxFill {
+		dropped = len(s) - rxMaxFill
+		s = s[dropped:]
+	}
+	if over := q.n + len(s) - rxMaxFill; over > 0 {
+		q.r = (q.r + over) % rxRingSize
+		q.n -= over
+		dropped += over
+	}
+	w := (q.r + q.n) % rxRingSize
+	c := copy(q.buf[w:], s)
+	copy(q.buf[:], s[c:])
+	q.n += len(s)
+	return dropped
+}
+
+// read fills dst if enough samples are buffered.
+func (q *pcmRing) read(dst []int16) bool {
+	if q.n < len(dst) {
+		return false
+	}
+	c := copy(dst, q.buf[q.r:])
+	copy(dst[c:], q.buf[:])
+	q.r = (q.r + len(dst)) % rxRingSize
+	q.n -= len(dst)
+	return true
+}
+
+// reset empties the buffer.
+func (q *pcmRing) reset() { q.r, q.n = 0, 0 }
