@@ -1,0 +1,123 @@
+package e2e
+
+import (
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-oss/switchboard/internal/testpeer"
+)
+
+const caller = "+15550001111"
+
+// startCaller starts SIPp calling the owned number through the trunk.
+func startCaller(t *testing.T, sb *sbServer, scenario string, vars map[string]string) *testpeer.SIPpRun {
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	if _, ok := vars["caller"]; !ok {
+		vars["caller"] = caller
+	}
+	return testpeer.RunSIPp(t, testpeer.SIPpOptions{
+		Scenario: scenario, Remote: sb.sipAddr(), Service: ownedNumber, Vars: vars,
+		LocalIP: "127.0.0.2", Timeout: 40 * time.Second,
+	})
+}
+
+// The whole inbound flow over HTTPS, with the app trusting the generated CA
+// through NODE_EXTRA_CA_CERTS and no client options.
+func TestInboundAnswerAndHangUp(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	if !strings.HasPrefix(e.sb.APIURL, "https://") {
+		t.Fatalf("API is not HTTPS: %s", e.sb.APIURL)
+	}
+	sipp := startCaller(t, e.sb, "uac_call.xml", nil)
+
+	ic := e.incomingCall("4:" + caller)
+	data := ic.Data()
+	if to, _ := data["to"].(map[string]any); to["rawId"] != "4:"+ownedNumber || to["kind"] != "phoneNumber" {
+		t.Fatalf("IncomingCall to = %v", data["to"])
+	}
+	if ic.Header("aeg-event-type") != "Notification" {
+		t.Fatalf("aeg-event-type = %q", ic.Header("aeg-event-type"))
+	}
+	for _, k := range []string{"serverCallId", "correlationId", "incomingCallContext"} {
+		if ic.DataString(k) == "" {
+			t.Fatalf("IncomingCall has no %s: %v", k, data)
+		}
+	}
+	connID := e.answer(ic, "inbound")
+
+	// SIPp got 200 OK with an SDP answer it could use.
+	pt, err := sipp.WaitLog(ctxTimeout(t, 10*time.Second), "ANSWER_PT")
+	if err != nil || (pt != "0" && pt != "8") {
+		t.Fatalf("answer payload type %q (%v)", pt, err)
+	}
+	rtpAddr, _ := sipp.LogValue("REMOTE_RTP")
+	if !strings.HasPrefix(rtpAddr, "127.0.0.1:") {
+		t.Fatalf("SDP answer media address %q", rtpAddr)
+	}
+
+	pu := e.callback(connID, "ParticipantsUpdated")
+	cc := e.callback(connID, "CallConnected")
+	if pu.Seq > cc.Seq {
+		t.Fatal("ParticipantsUpdated arrived after CallConnected")
+	}
+	for _, ev := range []testpeer.Event{pu, cc} {
+		if ev.DataString("correlationId") != ic.DataString("correlationId") || ev.DataString("serverCallId") != ic.DataString("serverCallId") {
+			t.Fatalf("%s ids do not match IncomingCall: %v", ev.ParsedKind, ev.Data())
+		}
+	}
+	if !contains(mustJSON(pu.Data()["participants"]), "4:"+caller) {
+		t.Fatalf("ParticipantsUpdated participants = %v", pu.Data()["participants"])
+	}
+
+	// Garbage on the call's RTP port is ignored; the call goes on.
+	if c, err := net.Dial("udp", rtpAddr); err == nil {
+		c.Write([]byte("not rtp at all"))
+		c.Write([]byte{0x80, 0x00})
+		c.Close()
+	}
+
+	var props map[string]any
+	e.op("getCallConnectionProperties", map[string]any{"callConnectionId": connID}, &props)
+	if props["callConnectionState"] != "connected" || !contains(mustJSON(props), caller) {
+		t.Fatalf("properties = %v", props)
+	}
+	var parts struct {
+		Participants []map[string]any `json:"participants"`
+	}
+	e.op("listParticipants", map[string]any{"callConnectionId": connID}, &parts)
+	if len(parts.Participants) != 1 || !contains(mustJSON(parts.Participants[0]), caller) {
+		t.Fatalf("participants = %v", parts.Participants)
+	}
+	var one map[string]any
+	e.op("getParticipant", map[string]any{"callConnectionId": connID, "rawId": "4:" + caller}, &one)
+	if !contains(mustJSON(one), caller) {
+		t.Fatalf("participant = %v", one)
+	}
+
+	e.op("hangUp", map[string]any{"callConnectionId": connID, "forEveryone": false}, nil)
+	if _, err := sipp.WaitLog(ctxTimeout(t, 10*time.Second), "BYE_RECEIVED"); err != nil {
+		t.Fatalf("SIPp got no BYE: %v", err)
+	}
+	sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
+	dc := e.callback(connID, "CallDisconnected")
+	if ri, _ := dc.Data()["resultInformation"].(map[string]any); ri == nil || ri["subCode"] != float64(7000) {
+		t.Fatalf("CallDisconnected resultInformation = %v", dc.Data()["resultInformation"])
+	}
+
+	// The call record says who, when and how it ended.
+	var recs struct {
+		Value []map[string]any `json:"value"`
+	}
+	waitFor(t, "call record", 10*time.Second, func() bool {
+		e.sb.adminJSON("GET", "/admin/v1/callRecords", nil, &recs, 200)
+		return len(recs.Value) == 1
+	})
+	r := recs.Value[0]
+	if r["direction"] != "inbound" || r["from"] != "4:"+caller || r["to"] != "4:"+ownedNumber || r["endReason"] != "hangup-api" || r["answeredAt"] == nil {
+		t.Fatalf("call record = %v", r)
+	}
+}
