@@ -218,7 +218,14 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 		account += ";regint=0"
 	}
 	account += opts.ExtraAccountParams
-	for name, content := range map[string]string{"accounts": account + "\n", "contacts": "", "current_contact": ""} {
+	accounts := account + "\n"
+	if opts.Registrar != "" {
+		// registered later with "uanew", once ctrl_tcp is connected: events
+		// (REGISTER_OK) are only sent to connected clients, and baresip
+		// registers at once when it starts
+		accounts = ""
+	}
+	for name, content := range map[string]string{"accounts": accounts, "contacts": "", "current_contact": ""} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -271,6 +278,14 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 		time.Sleep(20 * time.Millisecond)
 	}
 	go b.readLoop()
+	if opts.Registrar != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := b.Command(ctx, "uanew", account)
+		cancel()
+		if err != nil {
+			t.Fatalf("testpeer: baresip uanew: %v\n%s", err, tail(b.Output(), 4000))
+		}
+	}
 	t.Logf("testpeer: baresip %s on %s (ctrl_tcp %d), dir %s", opts.SIPUser, b.SIPAddr(), ctrlPort, dir)
 	return b
 }

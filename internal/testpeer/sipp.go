@@ -404,7 +404,7 @@ func (r *SIPpRun) dumpLogs() {
 	r.t.Logf("testpeer: sipp %s %s", r.name, strings.Join(r.args, " "))
 	r.t.Logf("testpeer: sipp %s logs:\n%s", r.name, tail(r.Logs(), 4000))
 	r.t.Logf("testpeer: sipp %s errors:\n%s", r.name, tail(r.Errors(), 4000))
-	r.t.Logf("testpeer: sipp %s messages:\n%s", r.name, tail(r.MessageLog(), 8000))
+	r.t.Logf("testpeer: sipp %s messages:\n%s", r.name, tail(strings.ReplaceAll(r.MessageLog(), "\r\n", "\n"), 8000))
 }
 
 // SIPMessage is one message from SIPp's message trace.
