@@ -82,6 +82,7 @@ type serverOptions struct {
 	Extra       string // extra YAML appended
 	DataDir     string // reuse a data directory (restart tests)
 	HTTPListen  string // fixed listen address (restart tests)
+	Inactivity  time.Duration
 }
 
 // sbServer is a running switchboard process.
@@ -116,6 +117,9 @@ func startServer(t *testing.T, o serverOptions) *sbServer {
 	if o.TrunkAddr == "" {
 		o.TrunkAddr = "127.0.0.2:9" // nothing listens: outbound calls fail fast
 	}
+	if o.Inactivity == 0 {
+		o.Inactivity = 30 * time.Second
+	}
 	if o.HTTPListen == "" {
 		o.HTTPListen = "127.0.0.1:0"
 	}
@@ -142,7 +146,7 @@ media:
   advertiseIP: 127.0.0.1
   portMin: %d
   portMax: %d
-  inactivityTimeout: 30s
+  inactivityTimeout: %s
 events:
   responseTimeout: 2s
 calls:
@@ -155,7 +159,7 @@ trunks:
     address: %s
     transport: udp
     allowedSources: [%q]
-%s`, o.DataDir, o.HTTPListen, tlsMode, accessKey, portMin, portMin+400, o.RingTimeout, o.DialTimeout, ownedNumber, o.TrunkAddr, o.TrunkSource, o.Extra)
+%s`, o.DataDir, o.HTTPListen, tlsMode, accessKey, portMin, portMin+400, o.Inactivity, o.RingTimeout, o.DialTimeout, ownedNumber, o.TrunkAddr, o.TrunkSource, o.Extra)
 	s := &sbServer{t: t, dataDir: o.DataDir, cfgPath: filepath.Join(o.DataDir, "config.yaml"), exited: make(chan struct{})}
 	if err := os.WriteFile(s.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -25,6 +25,14 @@ func startCaller(t *testing.T, sb *sbServer, scenario string, vars map[string]st
 	})
 }
 
+// startCallerFiles is startCaller with files (audio) in SIPp's directory.
+func startCallerFiles(t *testing.T, sb *sbServer, scenario string, files map[string][]byte) *testpeer.SIPpRun {
+	return testpeer.RunSIPp(t, testpeer.SIPpOptions{
+		Scenario: scenario, Remote: sb.sipAddr(), Service: ownedNumber, Vars: map[string]string{"caller": caller},
+		LocalIP: "127.0.0.2", Timeout: 40 * time.Second, Files: files,
+	})
+}
+
 // The whole inbound flow over HTTPS, with the app trusting the generated CA
 // through NODE_EXTRA_CA_CERTS and no client options.
 func TestInboundAnswerAndHangUp(t *testing.T) {
