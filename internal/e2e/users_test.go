@@ -1,0 +1,102 @@
+package e2e
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/switchboard-oss/switchboard/internal/testpeer"
+)
+
+type user struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// A communication user registered from baresip is rung by createCall to its
+// 8:acs: id and connects; the audio the server sends reaches baresip.
+func TestCreateCallToRegisteredUser(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	var u user
+	e.sb.adminJSON("POST", "/admin/v1/users", map[string]any{"username": "alice", "displayName": "Alice"}, &u, 201)
+	if u.ID != "8:acs:e2eres_alice" || u.Password == "" {
+		t.Fatalf("user = %+v", u)
+	}
+	rec := filepath.Join(t.TempDir(), "heard.wav")
+	b := testpeer.StartBaresip(t, testpeer.BaresipOptions{
+		SIPUser: u.Username, Password: u.Password, Registrar: e.sb.sipAddr(), AutoAnswer: true, RecordFile: rec,
+	})
+	if err := b.WaitRegistered(ctxTimeout(t, 15*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+
+	var props map[string]any
+	e.op("createCall", map[string]any{"target": u.ID, "callbackUrl": e.app.CallbackURL("user")}, &props)
+	connID := props["callConnectionId"].(string)
+	e.callback(connID, "CallConnected")
+	if _, err := b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_ESTABLISHED"); err != nil {
+		t.Fatal(err)
+	}
+	var parts struct {
+		Participants []map[string]any `json:"participants"`
+	}
+	e.op("listParticipants", map[string]any{"callConnectionId": connID}, &parts)
+	if len(parts.Participants) != 1 || !contains(mustJSON(parts.Participants[0]), u.ID) {
+		t.Fatalf("participants = %v", parts.Participants)
+	}
+	time.Sleep(2 * time.Second) // let some audio flow
+	e.op("hangUp", map[string]any{"callConnectionId": connID, "forEveryone": true}, nil)
+	if _, err := b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+	e.callback(connID, "CallDisconnected")
+	b.Stop()
+	// baresip decoded about two seconds of the server's audio (silence).
+	w, err := testpeer.ReadWAV(rec)
+	if err != nil {
+		t.Fatalf("baresip recorded nothing: %v", err)
+	}
+	if d := w.Duration(); d < 1.0 {
+		t.Fatalf("baresip heard %.2fs of audio, want about 2s", d)
+	}
+
+	// A user with no registration cannot be reached: CreateCallFailed 480.
+	var bob user
+	e.sb.adminJSON("POST", "/admin/v1/users", map[string]any{"username": "bob"}, &bob, 201)
+	e.op("createCall", map[string]any{"target": bob.ID, "callbackUrl": e.app.CallbackURL("bob")}, &props)
+	ev := e.callback(props["callConnectionId"].(string), "CreateCallFailed")
+	if !contains(mustJSON(ev.Data()["resultInformation"]), `"code":480`) {
+		t.Fatalf("CreateCallFailed = %v", ev.Data()["resultInformation"])
+	}
+}
+
+// A registered user calling an owned number is an incoming call for it.
+func TestRegisteredUserCallsOwnedNumber(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	var u user
+	e.sb.adminJSON("POST", "/admin/v1/users", map[string]any{"username": "carol"}, &u, 201)
+	b := testpeer.StartBaresip(t, testpeer.BaresipOptions{SIPUser: u.Username, Password: u.Password, Registrar: e.sb.sipAddr()})
+	if err := b.WaitRegistered(ctxTimeout(t, 15*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Dial(ctxTimeout(t, 5*time.Second), "sip:"+ownedNumber+"@"+e.sb.sipAddr()); err != nil {
+		t.Fatal(err)
+	}
+	ic := e.incomingCall(u.ID)
+	if to, _ := ic.Data()["to"].(map[string]any); to["rawId"] != "4:"+ownedNumber {
+		t.Fatalf("IncomingCall to = %v", ic.Data()["to"])
+	}
+	connID := e.answer(ic, "carol")
+	e.callback(connID, "CallConnected")
+	if _, err := b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_ESTABLISHED"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Hangup(ctxTimeout(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	dc := e.callback(connID, "CallDisconnected")
+	if ri, _ := dc.Data()["resultInformation"].(map[string]any); ri["subCode"] != float64(560000) {
+		t.Fatalf("CallDisconnected after the caller hung up = %v", ri)
+	}
+}
