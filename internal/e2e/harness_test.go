@@ -173,6 +173,13 @@ func (s *sbServer) start() {
 	t := s.t
 	s.exited = make(chan struct{})
 	s.cmd = exec.Command(binary(t), "serve", "-config", s.cfgPath)
+	// The server rejects SWITCHBOARD_* variables it does not know, and the
+	// test's own (SWITCHBOARD_REQUIRE_PEERS) are not settings: leave them out.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SWITCHBOARD_") {
+			s.cmd.Env = append(s.cmd.Env, kv)
+		}
+	}
 	stderr, _ := s.cmd.StderrPipe()
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -229,6 +236,10 @@ func (s *sbServer) stop() {
 	case <-time.After(15 * time.Second):
 		s.cmd.Process.Kill()
 		<-s.exited
+	}
+	// The binary is built with -race: a data race in the server fails the test.
+	if strings.Contains(s.logs(), "WARNING: DATA RACE") {
+		s.t.Errorf("the server reported a data race")
 	}
 	if s.t.Failed() {
 		s.t.Logf("switchboard log:\n%s", s.logs())
