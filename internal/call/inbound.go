@@ -105,6 +105,17 @@ func (c *Call) incomingEnded(p *participant, cause EndCause) {
 	}
 }
 
+// shutdown ends the call because the server is stopping; a caller still
+// waiting for an answer gets 503.
+func (c *Call) shutdown() {
+	switch c.state {
+	case stateRinging, stateRedirecting:
+		c.refuse(503, "Service Unavailable", endServerShutdown)
+	default:
+		c.end(endServerShutdown)
+	}
+}
+
 // ringTimeout refuses a call nobody acted on in time.
 func (c *Call) ringTimeout() {
 	if c.state != stateRinging {

@@ -180,7 +180,7 @@ func (m *Manager) Shutdown(ctx context.Context) {
 	}
 	m.mu.Unlock()
 	for _, c := range calls {
-		c.post(func() { c.end(endServerShutdown) })
+		c.post(c.shutdown)
 	}
 	select {
 	case <-done:

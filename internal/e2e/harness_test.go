@@ -83,6 +83,7 @@ type serverOptions struct {
 	DataDir     string // reuse a data directory (restart tests)
 	HTTPListen  string // fixed listen address (restart tests)
 	Inactivity  time.Duration
+	MaxCalls    int
 }
 
 // sbServer is a running switchboard process.
@@ -153,13 +154,14 @@ calls:
   ringTimeout: %s
   dialTimeout: %s
   shutdownGrace: 2s
+  maxConcurrent: %d
 numbers: [%q]
 trunks:
   - name: test-trunk
     address: %s
     transport: udp
     allowedSources: [%q]
-%s`, o.DataDir, o.HTTPListen, tlsMode, accessKey, portMin, portMin+400, o.Inactivity, o.RingTimeout, o.DialTimeout, ownedNumber, o.TrunkAddr, o.TrunkSource, o.Extra)
+%s`, o.DataDir, o.HTTPListen, tlsMode, accessKey, portMin, portMin+400, o.Inactivity, o.RingTimeout, o.DialTimeout, o.MaxCalls, ownedNumber, o.TrunkAddr, o.TrunkSource, o.Extra)
 	s := &sbServer{t: t, dataDir: o.DataDir, cfgPath: filepath.Join(o.DataDir, "config.yaml"), exited: make(chan struct{})}
 	if err := os.WriteFile(s.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

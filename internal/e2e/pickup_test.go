@@ -203,3 +203,29 @@ func TestMalformedSDP(t *testing.T) {
 		})
 	}
 }
+
+// Past calls.maxConcurrent new calls are refused fast: SIP 503 with
+// Retry-After, and REST 503 with Retry-After.
+func TestCallLimit(t *testing.T) {
+	e := newEnv(t, serverOptions{MaxCalls: 1})
+	first := startCaller(t, e.sb, "uac_call.xml", nil)
+	ic := e.incomingCall("4:" + caller)
+	second := startCaller(t, e.sb, "uac_reject.xml", map[string]string{"caller": "+15550003333", "expected": "503"})
+	second.WaitSuccess(ctxTimeout(t, 20*time.Second))
+	if m, ok := second.FindMessage(true, "503"); !ok || m.Header("Retry-After") == "" {
+		t.Fatalf("503 without Retry-After: %+v", m)
+	}
+	oe := e.opError("createCall", map[string]any{"target": "4:" + callee, "sourceCallerIdNumber": ownedNumber, "callbackUrl": e.app.CallbackURL("x"), "timeoutMs": 15000})
+	if oe.StatusCode != 503 {
+		t.Fatalf("createCall over the limit: %d %s", oe.StatusCode, oe.Message)
+	}
+	st, b := e.sb.do("POST", "/calling/callConnections"+v, []byte(`{"targets":[{"rawId":"4:`+callee+`"}],"sourceCallerIdNumber":{"value":"`+ownedNumber+`"},"callbackUri":"http://127.0.0.1:9/cb"}`), nil)
+	if st != 503 {
+		t.Fatalf("REST over the limit: %d %s", st, b)
+	}
+	// The first call is unaffected.
+	connID := e.answer(ic, "limit")
+	e.callback(connID, "CallConnected")
+	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
+	first.WaitSuccess(ctxTimeout(t, 20*time.Second))
+}

@@ -218,6 +218,10 @@ func (l *inLeg) Reject(status int, reason string) error {
 	l.local.Store(true)
 	defer l.forget()
 	defer l.settle()
+	if status == 503 {
+		// Overload or shutdown: tell the caller when to try again (RFC 3261 §21.5.4).
+		return l.dlg.Respond(status, reason, nil, gsip.NewHeader("Retry-After", "5"))
+	}
 	return l.dlg.Respond(status, reason, nil)
 }
 
