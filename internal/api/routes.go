@@ -134,6 +134,10 @@ func (s *Server) lookupAdmin(method string, segs []string) handlerFunc {
 		if arg == "" && method == http.MethodGet {
 			return s.listCallRecords
 		}
+	case "status":
+		if arg == "" && method == http.MethodGet && s.status != nil {
+			return func(*http.Request, []byte) (int, any, error) { return http.StatusOK, s.status(), nil }
+		}
 	}
 	return nil
 }

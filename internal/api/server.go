@@ -38,6 +38,7 @@ type Server struct {
 	store     *store.Store
 	publicURL string
 	pageSize  int
+	status    func() any
 	idem      *idempotency
 }
 
@@ -53,6 +54,8 @@ type Deps struct {
 	PublicURL string
 	// PageSize is the number of participants per page (default 100).
 	PageSize int
+	// Status reports the server's vital counts for GET /admin/v1/status.
+	Status func() any
 }
 
 // New returns the API server.
@@ -62,7 +65,7 @@ func New(d Deps) *Server {
 	}
 	return &Server{
 		log: d.Log, calls: d.Calls, verifier: d.Verifier, subs: d.Subscriptions, signer: d.Signer, store: d.Store,
-		publicURL: strings.TrimSuffix(d.PublicURL, "/"), pageSize: d.PageSize,
+		publicURL: strings.TrimSuffix(d.PublicURL, "/"), pageSize: d.PageSize, status: d.Status,
 		idem: newIdempotency(15*time.Minute, 100000, time.Now),
 	}
 }

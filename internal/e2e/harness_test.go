@@ -336,3 +336,35 @@ func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// serverStatus is GET /admin/v1/status.
+type serverStatus struct {
+	ActiveCalls   int `json:"activeCalls"`
+	MediaLegs     int `json:"mediaLegs"`
+	MediaMixers   int `json:"mediaMixers"`
+	Goroutines    int `json:"goroutines"`
+	PendingEvents int `json:"pendingEvents"`
+}
+
+func (s *sbServer) status() serverStatus {
+	s.t.Helper()
+	var st serverStatus
+	s.adminJSON("GET", "/admin/v1/status", nil, &st, 200)
+	return st
+}
+
+// waitIdle waits until no call, media leg or mixer is left, and the number of
+// goroutines is back within slack of baseline (0: not checked).
+func (s *sbServer) waitIdle(baseline, slack int) {
+	s.t.Helper()
+	var st serverStatus
+	deadline := time.Now().Add(45 * time.Second)
+	for time.Now().Before(deadline) {
+		st = s.status()
+		if st.ActiveCalls == 0 && st.MediaLegs == 0 && st.MediaMixers == 0 && (baseline == 0 || st.Goroutines <= baseline+slack) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.t.Fatalf("server did not return to idle: %+v (goroutine baseline %d)", st, baseline)
+}

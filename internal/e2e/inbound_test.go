@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -128,4 +129,34 @@ func TestInboundAnswerAndHangUp(t *testing.T) {
 	if r["direction"] != "inbound" || r["from"] != "4:"+caller || r["to"] != "4:"+ownedNumber || r["endReason"] != "hangup-api" || r["answeredAt"] == nil {
 		t.Fatalf("call record = %v", r)
 	}
+	e.sb.waitIdle(0, 0)
+}
+
+// Many calls, garbage and refused INVITEs leave nothing behind: no call,
+// media leg, mixer or goroutine outlives them.
+func TestNoLeaks(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	time.Sleep(time.Second) // let start-up goroutines settle
+	baseline := e.sb.status().Goroutines
+	for i := 0; i < 4; i++ {
+		from := fmt.Sprintf("+1555000440%d", i)
+		sipp := startCaller(t, e.sb, "uac_call.xml", map[string]string{"caller": from})
+		connID := e.answer(e.incomingCall("4:"+from), fmt.Sprint("leak", i))
+		e.callback(connID, "CallConnected")
+		e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
+		sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
+	}
+	for i, reason := range []string{"busy", "forbidden"} {
+		from := fmt.Sprintf("+1555000550%d", i)
+		sipp := startCaller(t, e.sb, "uac_reject.xml", map[string]string{"caller": from})
+		e.op("rejectCall", map[string]any{"incomingCallContext": e.incomingCall("4:" + from).DataString("incomingCallContext"), "reason": reason}, nil)
+		sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
+	}
+	c, _ := net.Dial("udp", e.sb.sipAddr())
+	for i := 0; i < 50; i++ {
+		c.Write([]byte(fmt.Sprintf("INVITE garbage %d\r\n\r\n\x00\xff", i)))
+	}
+	c.Close()
+	// SIP transactions linger for their timers (up to 32 s), so allow that.
+	e.sb.waitIdle(baseline, 15)
 }

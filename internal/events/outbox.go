@@ -120,15 +120,15 @@ func (o OutboxOptions) withDefaults() OutboxOptions {
 
 // OutboxStats are cumulative counters since NewOutbox.
 type OutboxStats struct {
-	Enqueued   int64 // deliveries persisted
-	Attempts   int64 // HTTP requests started
-	Delivered  int64 // 2xx
-	NoResponse int64 // request written, no answer within ResponseTimeout: counted as delivered
-	Retries    int64 // failed attempts that will be retried
-	Rejected   int64 // dropped: final HTTP status (4xx other than 408/429, 3xx) or unusable URL
-	Expired    int64 // dropped: past ExpiresAt, or removed by Expire(tag)
-	TooOld     int64 // dropped: still failing after MaxAge
-	StoreErrs  int64 // database errors while delivering
+	Enqueued   int64 `json:"enqueued"`   // deliveries persisted
+	Attempts   int64 `json:"attempts"`   // HTTP requests started
+	Delivered  int64 `json:"delivered"`  // 2xx
+	NoResponse int64 `json:"noResponse"` // request written, no answer within ResponseTimeout: counted as delivered
+	Retries    int64 `json:"retries"`    // failed attempts that will be retried
+	Rejected   int64 `json:"rejected"`   // dropped: final HTTP status (4xx other than 408/429, 3xx) or unusable URL
+	Expired    int64 `json:"expired"`    // dropped: past ExpiresAt, or removed by Expire(tag)
+	TooOld     int64 `json:"tooOld"`     // dropped: still failing after MaxAge
+	StoreErrs  int64 `json:"storeErrs"`  // database errors while delivering
 }
 
 type outboxCounters struct {

@@ -162,3 +162,11 @@ func (e *Engine) shutdown() {
 	e.wg.Wait()
 	e.log.Info("media engine stopped")
 }
+
+// Counts reports how many legs and mixers are open, for status pages and
+// leak checks.
+func (e *Engine) Counts() (legs, mixers int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.legs), len(e.mixers)
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -155,11 +156,30 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, err
 	}
 	a := api.New(api.Deps{Log: log.With("component", "api"), Calls: s.calls, Verifier: verifier, Subscriptions: s.subs,
-		Signer: signer, Store: s.store, PublicURL: s.publicURL})
+		Signer: signer, Store: s.store, PublicURL: s.publicURL, Status: s.status})
 	s.http = &http.Server{Handler: a.Handler(), TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	ok = true
 	return s, nil
+}
+
+// Status is what GET /admin/v1/status reports: the counts that show load
+// and leaks at a glance.
+type Status struct {
+	ActiveCalls   int                `json:"activeCalls"`
+	MediaLegs     int                `json:"mediaLegs"`
+	MediaMixers   int                `json:"mediaMixers"`
+	Goroutines    int                `json:"goroutines"`
+	PendingEvents int                `json:"pendingEvents"`
+	Outbox        events.OutboxStats `json:"outbox"`
+}
+
+func (s *Server) status() any {
+	legs, mixers := s.media.Counts()
+	return Status{
+		ActiveCalls: s.calls.Active(), MediaLegs: legs, MediaMixers: mixers,
+		Goroutines: runtime.NumGoroutine(), PendingEvents: s.outbox.Pending(), Outbox: s.outbox.Stats(),
+	}
 }
 
 // PublicURL is the API's base URL.
