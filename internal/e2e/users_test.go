@@ -17,6 +17,12 @@ type user struct {
 // A communication user registered from baresip is rung by createCall to its
 // 8:acs: id and connects; the audio the server sends reaches baresip.
 func TestCreateCallToRegisteredUser(t *testing.T) {
+	for _, transport := range []string{"udp", "tcp"} {
+		t.Run(transport, func(t *testing.T) { testCreateCallToRegisteredUser(t, transport) })
+	}
+}
+
+func testCreateCallToRegisteredUser(t *testing.T, transport string) {
 	e := newEnv(t, serverOptions{})
 	var u user
 	e.sb.adminJSON("POST", "/admin/v1/users", map[string]any{"username": "alice", "displayName": "Alice"}, &u, 201)
@@ -25,7 +31,7 @@ func TestCreateCallToRegisteredUser(t *testing.T) {
 	}
 	rec := filepath.Join(t.TempDir(), "heard.wav")
 	b := testpeer.StartBaresip(t, testpeer.BaresipOptions{
-		SIPUser: u.Username, Password: u.Password, Registrar: e.sb.sipAddr(), AutoAnswer: true, RecordFile: rec,
+		SIPUser: u.Username, Password: u.Password, Registrar: e.sb.sipAddr(), AutoAnswer: true, RecordFile: rec, Transport: transport,
 	})
 	if err := b.WaitRegistered(ctxTimeout(t, 15*time.Second)); err != nil {
 		t.Fatal(err)
