@@ -75,9 +75,9 @@ type Auth struct {
 
 // SIP configures signalling.
 type SIP struct {
-	ListenUDP string `yaml:"listenUDP"` // empty disables
-	ListenTCP string `yaml:"listenTCP"` // empty disables
-	ListenTLS string `yaml:"listenTLS"` // empty disables; needs TLSCertFile/TLSKeyFile
+	ListenUDP   string `yaml:"listenUDP"` // empty disables
+	ListenTCP   string `yaml:"listenTCP"` // empty disables
+	ListenTLS   string `yaml:"listenTLS"` // empty disables; needs TLSCertFile/TLSKeyFile
 	TLSCertFile string `yaml:"tlsCertFile"`
 	TLSKeyFile  string `yaml:"tlsKeyFile"`
 	// AdvertiseHost is the host name or IP put in Via and Contact headers.

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/switchboard-oss/switchboard/internal/auth"
+	"github.com/switchboard-oss/switchboard/internal/certs"
 )
 
 // accessKey is the test deployment's access key.
@@ -84,6 +85,7 @@ type serverOptions struct {
 	HTTPListen  string // fixed listen address (restart tests)
 	Inactivity  time.Duration
 	MaxCalls    int
+	SIPTLS      bool // listen for SIP over TLS with a certificate from the local CA
 }
 
 // sbServer is a running switchboard process.
@@ -94,6 +96,7 @@ type sbServer struct {
 	cfgPath string
 	APIURL  string
 	SIPPort int
+	TLSPort int
 	CAFile  string
 	logMu   sync.Mutex
 	logBuf  bytes.Buffer
@@ -125,6 +128,14 @@ func startServer(t *testing.T, o serverOptions) *sbServer {
 		o.HTTPListen = "127.0.0.1:0"
 	}
 	tlsMode := "auto"
+	sipTLS := ""
+	if o.SIPTLS {
+		res, err := certs.EnsureLocal(filepath.Join(o.DataDir, "tls"), nil, nil, time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sipTLS = fmt.Sprintf("  listenTLS: 127.0.0.1:0\n  tlsCertFile: %s\n  tlsKeyFile: %s\n", res.CertFile, res.KeyFile)
+	}
 	if o.TLSOff {
 		tlsMode = "off"
 	}
@@ -142,7 +153,7 @@ sip:
   listenUDP: 127.0.0.1:0
   listenTCP: 127.0.0.1:0
   advertiseHost: 127.0.0.1
-media:
+%smedia:
   bindIP: 127.0.0.1
   advertiseIP: 127.0.0.1
   portMin: %d
@@ -161,7 +172,7 @@ trunks:
     address: %s
     transport: udp
     allowedSources: [%q]
-%s`, o.DataDir, o.HTTPListen, tlsMode, accessKey, portMin, portMin+400, o.Inactivity, o.RingTimeout, o.DialTimeout, o.MaxCalls, ownedNumber, o.TrunkAddr, o.TrunkSource, o.Extra)
+%s`, o.DataDir, o.HTTPListen, tlsMode, accessKey, sipTLS, portMin, portMin+400, o.Inactivity, o.RingTimeout, o.DialTimeout, o.MaxCalls, ownedNumber, o.TrunkAddr, o.TrunkSource, o.Extra)
 	s := &sbServer{t: t, dataDir: o.DataDir, cfgPath: filepath.Join(o.DataDir, "config.yaml"), exited: make(chan struct{})}
 	if err := os.WriteFile(s.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -175,8 +186,8 @@ func (s *sbServer) start() {
 	t := s.t
 	s.exited = make(chan struct{})
 	s.cmd = exec.Command(binary(t), "serve", "-config", s.cfgPath)
-	// The server rejects SWITCHBOARD_* variables it does not know, and the
-	// test's own (SWITCHBOARD_REQUIRE_PEERS) are not settings: leave them out.
+	// The test's configuration is the file alone: SWITCHBOARD_* variables of
+	// the developer's shell would override it.
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SWITCHBOARD_") {
 			s.cmd.Env = append(s.cmd.Env, kv)
@@ -208,6 +219,7 @@ func (s *sbServer) start() {
 	case m := <-ready:
 		s.APIURL = m["api"].(string)
 		s.SIPPort = int(m["sip_udp"].(float64))
+		s.TLSPort = int(m["sip_tls"].(float64))
 	case <-s.exited:
 		t.Fatalf("switchboard exited at start:\n%s", s.logs())
 	case <-time.After(30 * time.Second):

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -104,5 +105,34 @@ func TestRegisteredUserCallsOwnedNumber(t *testing.T) {
 	dc := e.callback(connID, "CallDisconnected")
 	if ri, _ := dc.Data()["resultInformation"].(map[string]any); ri["subCode"] != float64(560000) {
 		t.Fatalf("CallDisconnected after the caller hung up = %v", ri)
+	}
+}
+
+// SIP over TLS: a user registers and calls through the TLS listener.
+func TestRegisteredUserOverTLS(t *testing.T) {
+	e := newEnv(t, serverOptions{SIPTLS: true})
+	if e.sb.TLSPort == 0 {
+		t.Fatal("no SIP TLS listener")
+	}
+	var u user
+	e.sb.adminJSON("POST", "/admin/v1/users", map[string]any{"username": "dave"}, &u, 201)
+	reg := fmt.Sprintf("127.0.0.1:%d", e.sb.TLSPort)
+	b := testpeer.StartBaresip(t, testpeer.BaresipOptions{SIPUser: u.Username, Password: u.Password, Registrar: reg, Transport: "tls",
+		ExtraConfig: []string{"sip_cafile " + e.sb.CAFile}})
+	if err := b.WaitRegistered(ctxTimeout(t, 15*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Dial(ctxTimeout(t, 5*time.Second), "sip:"+ownedNumber+"@"+reg+";transport=tls"); err != nil {
+		t.Fatal(err)
+	}
+	ic := e.incomingCall(u.ID)
+	connID := e.answer(ic, "tls")
+	e.callback(connID, "CallConnected")
+	if _, err := b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_ESTABLISHED"); err != nil {
+		t.Fatal(err)
+	}
+	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
+	if _, err := b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
 	}
 }

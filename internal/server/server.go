@@ -215,7 +215,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return err
 	})
-	s.log.Info("switchboard is running", "api", s.publicURL, "sip_udp", s.sip.Port("udp"), "sip_tcp", s.sip.Port("tcp"))
+	s.log.Info("switchboard is running", "api", s.publicURL, "sip_udp", s.sip.Port("udp"), "sip_tcp", s.sip.Port("tcp"), "sip_tls", s.sip.Port("tls"))
 	select {
 	case <-ctx.Done():
 	case <-gctx.Done():

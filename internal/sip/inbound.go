@@ -41,7 +41,9 @@ func (s *Server) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 	if !ok {
 		return // classify has answered
 	}
-	dlg, err := (&sipgo.DialogUA{Client: s.cli, ContactHDR: s.contact}).ReadInvite(req, tx)
+	// Requests inside the dialog (BYE) go back where the INVITE came from:
+	// over the same TCP/TLS connection, and through NATs.
+	dlg, err := (&sipgo.DialogUA{Client: s.cli, ContactHDR: s.contact, RewriteContact: true}).ReadInvite(req, tx)
 	if err != nil {
 		s.log.Info("refusing INVITE", "error", err)
 		respond(400, "Bad Request")

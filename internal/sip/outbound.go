@@ -110,7 +110,7 @@ func (s *Server) dialOne(ctx context.Context, req call.DialRequest, a attempt) (
 	invite.AppendHeader(gsip.NewHeader("Content-Type", "application/sdp"))
 	invite.SetBody(req.SDP)
 
-	ua := &sipgo.DialogUA{Client: s.cli, ContactHDR: s.contact}
+	ua := &sipgo.DialogUA{Client: s.cli, ContactHDR: s.contact, RewriteContact: true}
 	dlg, err := ua.WriteInvite(ctx, invite)
 	if err != nil {
 		return nil, nil, &call.DialError{Status: 503, Reason: "Sending INVITE failed: " + err.Error()}

@@ -16,7 +16,7 @@
 // uses the well-known SIP ports.
 //
 // A missing binary (sipp, baresip, node/npm) skips the test with a message,
-// unless SWITCHBOARD_REQUIRE_PEERS=1, in which case it fails the test. The
+// unless REQUIRE_TEST_PEERS=1, in which case it fails the test. The
 // binaries can be overridden with SWITCHBOARD_SIPP, SWITCHBOARD_BARESIP and
 // SWITCHBOARD_NODE / SWITCHBOARD_NPM.
 //

@@ -15,16 +15,16 @@ import (
 
 // RequirePeersEnv is the environment variable that turns a missing peer
 // binary from a skipped test into a failed one.
-const RequirePeersEnv = "SWITCHBOARD_REQUIRE_PEERS"
+const RequirePeersEnv = "REQUIRE_TEST_PEERS"
 
-// peersRequired reports whether SWITCHBOARD_REQUIRE_PEERS=1.
+// peersRequired reports whether REQUIRE_TEST_PEERS=1.
 func peersRequired() bool {
 	return os.Getenv(RequirePeersEnv) == "1"
 }
 
 // findBinary looks up a peer binary: the path in envVar when set, else name
 // on PATH. When it is missing the test is skipped, or failed when
-// SWITCHBOARD_REQUIRE_PEERS=1.
+// REQUIRE_TEST_PEERS=1.
 func findBinary(t testing.TB, envVar, name, installHint string) string {
 	t.Helper()
 	if p := os.Getenv(envVar); p != "" {
@@ -160,7 +160,7 @@ func udpPortBound(port int) (bound, ok bool) {
 		if len(fields) < 2 {
 			continue
 		}
-		local := fields[1] // e.g. 0100007F:13C4
+		local := fields[1]                  // e.g. 0100007F:13C4
 		if strings.HasSuffix(local, want) { // any local address: tests bind 127.0.0.2 too
 			return true, true
 		}
