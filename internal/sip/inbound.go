@@ -6,7 +6,6 @@ import (
 	"net"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/emiago/sipgo"
 	gsip "github.com/emiago/sipgo/sip"
@@ -49,7 +48,12 @@ func (s *Server) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 		respond(400, "Bad Request")
 		return
 	}
-	l := &inLeg{s: s, dlg: dlg, callID: req.CallID().Value(), final: make(chan struct{})}
+	l := &inLeg{dlg: dlg, final: make(chan struct{})}
+	l.leg = leg{dlg: dlg, callID: req.CallID().Value(), forget: func() {
+		s.mu.Lock()
+		delete(s.inbound, dlg.ID)
+		s.mu.Unlock()
+	}}
 	s.mu.Lock()
 	s.inbound[dlg.ID] = l
 	s.mu.Unlock()
@@ -165,27 +169,14 @@ func (s *Server) onReInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 
 // inLeg is an incoming dialog (we are the UAS).
 type inLeg struct {
-	s         *Server
+	leg
 	dlg       *sipgo.DialogServerSession
-	callID    string
 	localSDP  []byte
 	final     chan struct{} // closed when the final response is settled
 	finalOnce sync.Once
-	remoteBye atomic.Bool
-	local     atomic.Bool // we ended it (reject or BYE)
-	endOnce   sync.Once
-	mu        sync.Mutex
-	onEnd     func(call.EndCause)
 }
 
-func (l *inLeg) SIPCallID() string { return l.callID }
 func (l *inLeg) RemoteSDP() []byte { return l.dlg.InviteRequest.Body() }
-
-func (l *inLeg) OnEnd(f func(call.EndCause)) {
-	l.mu.Lock()
-	l.onEnd = f
-	l.mu.Unlock()
-}
 
 func (l *inLeg) Ring() error { return l.dlg.Respond(180, "Ringing", nil) }
 
@@ -228,44 +219,3 @@ func (l *inLeg) Reject(status int, reason string) error {
 }
 
 func (l *inLeg) settle() { l.finalOnce.Do(func() { close(l.final) }) }
-
-func (l *inLeg) Hangup(ctx context.Context) error {
-	l.local.Store(true)
-	defer l.forget()
-	if l.dlg.LoadState() == gsip.DialogStateEnded {
-		return nil
-	}
-	return l.dlg.Bye(ctx)
-}
-
-// onState reports the end of the dialog to the call core, unless we ended it.
-func (l *inLeg) onState(st gsip.DialogState) {
-	if st != gsip.DialogStateEnded {
-		return
-	}
-	l.forget()
-	if l.local.Load() {
-		return
-	}
-	cause := call.EndFailed
-	switch {
-	case l.remoteBye.Load():
-		cause = call.EndRemoteBye
-	case errors.Is(context.Cause(l.dlg.Context()), gsip.ErrTransactionCanceled):
-		cause = call.EndCanceled
-	}
-	l.endOnce.Do(func() {
-		l.mu.Lock()
-		f := l.onEnd
-		l.mu.Unlock()
-		if f != nil {
-			go f(cause) // not under sipgo's locks
-		}
-	})
-}
-
-func (l *inLeg) forget() {
-	l.s.mu.Lock()
-	delete(l.s.inbound, l.dlg.ID)
-	l.s.mu.Unlock()
-}

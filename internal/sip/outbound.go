@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/emiago/sipgo"
 	gsip "github.com/emiago/sipgo/sip"
@@ -130,7 +129,11 @@ func (s *Server) dialOne(ctx context.Context, req call.DialRequest, a attempt) (
 	if err := dlg.Ack(context.Background()); err != nil {
 		s.log.Warn("sending ACK failed", "error", err)
 	}
-	l := &outLeg{s: s, dlg: dlg, callID: invite.CallID().Value()}
+	l := &outLeg{leg{dlg: dlg, callID: invite.CallID().Value(), forget: func() {
+		s.mu.Lock()
+		delete(s.outbound, dlg.ID)
+		s.mu.Unlock()
+	}}}
 	s.mu.Lock()
 	s.outbound[dlg.ID] = l
 	s.mu.Unlock()
@@ -192,60 +195,4 @@ func isGlobal(err error) bool {
 }
 
 // outLeg is an outgoing dialog (we are the UAC).
-type outLeg struct {
-	s         *Server
-	dlg       *sipgo.DialogClientSession
-	callID    string
-	remoteBye atomic.Bool
-	local     atomic.Bool
-	endOnce   sync.Once
-	mu        sync.Mutex
-	onEnd     func(call.EndCause)
-}
-
-func (l *outLeg) SIPCallID() string { return l.callID }
-
-func (l *outLeg) OnEnd(f func(call.EndCause)) {
-	l.mu.Lock()
-	l.onEnd = f
-	l.mu.Unlock()
-	if l.dlg.LoadState() == gsip.DialogStateEnded {
-		l.onState(gsip.DialogStateEnded) // ended before anyone listened
-	}
-}
-
-func (l *outLeg) Hangup(ctx context.Context) error {
-	l.local.Store(true)
-	defer l.forget()
-	if l.dlg.LoadState() == gsip.DialogStateEnded {
-		return nil
-	}
-	return l.dlg.Bye(ctx)
-}
-
-func (l *outLeg) onState(st gsip.DialogState) {
-	if st != gsip.DialogStateEnded {
-		return
-	}
-	l.forget()
-	if l.local.Load() {
-		return
-	}
-	cause := call.EndFailed
-	if l.remoteBye.Load() {
-		cause = call.EndRemoteBye
-	}
-	l.mu.Lock()
-	f := l.onEnd
-	l.mu.Unlock()
-	if f == nil {
-		return
-	}
-	l.endOnce.Do(func() { go f(cause) })
-}
-
-func (l *outLeg) forget() {
-	l.s.mu.Lock()
-	delete(l.s.outbound, l.dlg.ID)
-	l.s.mu.Unlock()
-}
+type outLeg struct{ leg }

@@ -228,10 +228,7 @@ func (s *Server) onBye(req *gsip.Request, tx gsip.ServerTransaction) {
 		l := s.inbound[id]
 		s.mu.Unlock()
 		if l != nil {
-			l.remoteBye.Store(true)
-			if err := l.dlg.ReadBye(req, tx); err != nil {
-				tx.Respond(gsip.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
-			}
+			l.readBye(req, tx)
 			return
 		}
 	}
@@ -240,10 +237,7 @@ func (s *Server) onBye(req *gsip.Request, tx gsip.ServerTransaction) {
 		l := s.outbound[id]
 		s.mu.Unlock()
 		if l != nil {
-			l.remoteBye.Store(true)
-			if err := l.dlg.ReadBye(req, tx); err != nil {
-				tx.Respond(gsip.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
-			}
+			l.readBye(req, tx)
 			return
 		}
 	}
