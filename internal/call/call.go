@@ -149,10 +149,7 @@ func (c *Call) do(ctx context.Context, f func() error) error {
 }
 
 // mediaHandler routes a media leg's events to the call's goroutine.
-type mediaHandler struct {
-	c *Call
-	p **participant // set once the participant exists
-}
+type mediaHandler struct{ c *Call }
 
 func (h mediaHandler) DTMF(ev media.DTMFEvent) {
 	h.c.post(func() { h.c.log.Debug("dtmf received", "digit", string(ev.Digit)) })

@@ -32,8 +32,7 @@ func (m *Manager) Incoming(in Incoming) {
 	c := m.newCall("inbound", in.From, in.To)
 	c.displayName = in.DisplayName
 	c.incoming = in.Leg
-	var p *participant
-	ml, err := m.media.NewLeg(mediaHandler{c: c, p: &p})
+	ml, err := m.media.NewLeg(mediaHandler{c})
 	if err != nil {
 		c.log.Error("no media port for an incoming call", "error", err)
 		c.mixer.Close()
@@ -53,8 +52,7 @@ func (m *Manager) Incoming(in Incoming) {
 		return
 	}
 	c.answerSDP = answer
-	p = &participant{id: in.From, leg: in.Leg, media: ml}
-	c.parts = nil
+	p := &participant{id: in.From, leg: in.Leg, media: ml}
 	c.state = stateRinging
 	deadline := m.now().Add(m.cfg.RingTimeout)
 	c.incomingCtx = sealContext(m.ctxKey, c.serverCallID, deadline)
@@ -235,8 +233,7 @@ func (m *Manager) Redirect(ctx context.Context, incomingCallContext string, targ
 		if c.state != stateRinging {
 			return acs.InvalidState("the call cannot be redirected: it is %s", c.stateText())
 		}
-		var peer *participant
-		ml, err := m.media.NewLeg(mediaHandler{c: c, p: &peer})
+		ml, err := m.media.NewLeg(mediaHandler{c})
 		if err != nil {
 			return acs.Unavailable("no media port available")
 		}

@@ -33,8 +33,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (acs.CallConnec
 		from = req.CallerID
 	}
 	c := m.newCall("outbound", from, req.Target)
-	var p *participant
-	ml, err := m.media.NewLeg(mediaHandler{c: c, p: &p})
+	ml, err := m.media.NewLeg(mediaHandler{c})
 	if err != nil {
 		c.mixer.Close()
 		return acs.CallConnectionProperties{}, acs.Unavailable("no media port available")
