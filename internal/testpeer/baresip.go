@@ -116,7 +116,7 @@ type Baresip struct {
 // <dir>/snd) and is stopped at test cleanup.
 func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	t.Helper()
-	bin := findBinary(t, "SWITCHBOARD_BARESIP", "baresip", "apt-get install baresip-core")
+	bin := findBinary(t, "TEST_BARESIP", "baresip", "apt-get install baresip-core")
 	if opts.SIPUser == "" {
 		opts.SIPUser = "baresip"
 	}
@@ -157,6 +157,10 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 			"ausrc_channels\t\t" + strconv.Itoa(w.Channels),
 		}
 	}
+	modPath := baresipModulePath()
+	if modPath == "" {
+		t.Fatal("testpeer: baresip modules not found (looked for g711.so in /usr/lib/baresip/modules and similar; set TEST_BARESIP_MODULES)")
+	}
 	rtpBase := 20000 + 2*rand.IntN(10000)
 	config := []string{
 		"# written by internal/testpeer",
@@ -165,7 +169,7 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 		"net_interface\t\t127.0.0.1",
 		"call_local_timeout\t120",
 		"call_max_calls\t\t4",
-		"audio_path\t\t/usr/share/baresip",
+		"audio_path\t\t" + filepath.Join(filepath.Dir(filepath.Dir(modPath)), "..", "share", "baresip"),
 		"audio_player\t\taubridge,testpeer",
 		"audio_alert\t\taubridge,testpeer-alert",
 		"auplay_srate\t\t8000",
@@ -175,7 +179,7 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 		"rtcp_mux\t\tno",
 		"jitter_buffer_delay\t5-10",
 		"rtp_stats\t\tno",
-		"module_path\t\t/usr/lib/baresip/modules",
+		"module_path\t\t" + modPath,
 		"module\t\t\tg711.so",
 		"module\t\t\taufile.so",
 		"module\t\t\tausine.so",
@@ -591,4 +595,21 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return string(l.buf)
+}
+
+// baresipModulePath finds baresip's module directory.
+func baresipModulePath() string {
+	cands := []string{os.Getenv("TEST_BARESIP_MODULES"),
+		"/usr/lib/baresip/modules", "/usr/local/lib/baresip/modules",
+		"/usr/lib/x86_64-linux-gnu/baresip/modules", "/usr/lib/aarch64-linux-gnu/baresip/modules",
+		"/opt/homebrew/lib/baresip/modules"}
+	for _, c := range cands {
+		if c == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(c, "g711.so")); err == nil {
+			return c
+		}
+	}
+	return ""
 }

@@ -192,6 +192,9 @@ func TestBaresipRegisters(t *testing.T) {
 			}
 			bs.Stop() // de-registers
 			reg.WaitSuccess(ctx)
+			if got, _ := reg.LogValue("UNREGISTERED"); tc.ok && got != "1" {
+				t.Errorf("UNREGISTERED = %q (no de-registration at quit)", got)
+			}
 		})
 	}
 }

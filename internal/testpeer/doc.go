@@ -17,8 +17,8 @@
 //
 // A missing binary (sipp, baresip, node/npm) skips the test with a message,
 // unless REQUIRE_TEST_PEERS=1, in which case it fails the test. The
-// binaries can be overridden with SWITCHBOARD_SIPP, SWITCHBOARD_BARESIP and
-// SWITCHBOARD_NODE / SWITCHBOARD_NPM.
+// binaries can be overridden with TEST_SIPP, TEST_BARESIP and
+// TEST_NODE / TEST_NPM.
 //
 // Peers are stopped by t.Cleanup; when the test failed, their logs are
 // written to the test log.

@@ -157,7 +157,7 @@ func (e Event) OperationContext() string { return e.DataString("operationContext
 // logged when the test failed.
 func StartNodeApp(t testing.TB, opts NodeAppOptions) *NodeApp {
 	t.Helper()
-	node := findBinary(t, "SWITCHBOARD_NODE", "node", "apt-get install nodejs, node >= 20")
+	node := findBinary(t, "TEST_NODE", "node", "apt-get install nodejs, node >= 20")
 	root := mustRepoRoot(t)
 	dir := filepath.Join(root, "test", "node")
 	ensureNodeModules(t, dir)
@@ -259,7 +259,7 @@ func ensureNodeModules(t testing.TB, dir string) {
 	if _, err := os.Stat(marker); err == nil {
 		return
 	}
-	npm := findBinary(t, "SWITCHBOARD_NPM", "npm", "it comes with node")
+	npm := findBinary(t, "TEST_NPM", "npm", "it comes with node")
 	lock, err := os.OpenFile(filepath.Join(dir, ".npm-ci.lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		t.Fatalf("testpeer: %v", err)

@@ -306,8 +306,8 @@ func TestNodeAppAgainstFakeACS(t *testing.T) {
 // ACS written in JavaScript, with an openssl-made certificate.
 func TestNodeSelfTest(t *testing.T) {
 	t.Parallel()
-	node := findBinary(t, "SWITCHBOARD_NODE", "node", "apt-get install nodejs, node >= 20")
-	findBinary(t, "SWITCHBOARD_OPENSSL", "openssl", "apt-get install openssl")
+	node := findBinary(t, "TEST_NODE", "node", "apt-get install nodejs, node >= 20")
+	findBinary(t, "TEST_OPENSSL", "openssl", "apt-get install openssl")
 	dir := filepath.Join(mustRepoRoot(t), "test", "node")
 	ensureNodeModules(t, dir)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)

@@ -99,7 +99,7 @@ type SIPpRun struct {
 // stopped at test cleanup.
 func RunSIPp(t testing.TB, opts SIPpOptions) *SIPpRun {
 	t.Helper()
-	bin := findBinary(t, "SWITCHBOARD_SIPP", "sipp", "apt-get install sip-tester")
+	bin := findBinary(t, "TEST_SIPP", "sipp", "apt-get install sip-tester")
 	if opts.Scenario == "" {
 		t.Fatal("testpeer: SIPpOptions.Scenario is required")
 	}
