@@ -222,7 +222,12 @@ func (c *Call) end(r endReason) {
 		c.cancelDial()
 	}
 	c.m.events.Expire(incomingTag(c.serverCallID))
+	var rtp media.Stats
 	for _, p := range c.parts {
+		st := p.media.Stats()
+		rtp.PacketsIn += st.PacketsIn
+		rtp.PacketsOut += st.PacketsOut
+		rtp.Malformed += st.Malformed + st.UnexpectedPT
 		if !p.gone {
 			leg := p.leg
 			go func() {
@@ -254,20 +259,21 @@ func (c *Call) end(r endReason) {
 			DurationMs: endedAt.Sub(c.answeredAt).Milliseconds(), EndReason: r.name,
 		})
 	}
-	c.saveRecord(r, endedAt)
+	c.saveRecord(r, endedAt, rtp)
 	t := tombstone{at: endedAt, reason: r.name}
 	if c.conn != nil {
 		t.props = c.properties()
 	}
 	c.m.unregister(c, t)
-	c.log.Info("call ended", "reason", r.name, "sip_status", c.sipStatus)
+	c.log.Info("call ended", "reason", r.name, "sip_status", c.sipStatus, "rtp_in", rtp.PacketsIn, "rtp_out", rtp.PacketsOut, "rtp_malformed", rtp.Malformed)
 }
 
-func (c *Call) saveRecord(r endReason, endedAt time.Time) {
+func (c *Call) saveRecord(r endReason, endedAt time.Time, rtp media.Stats) {
 	rec := store.CallRecord{
 		ServerCallID: c.serverCallID, CorrelationID: c.correlationID, Direction: c.direction,
 		From: c.from.RawID, To: c.to.RawID, StartedAt: c.startedAt, EndedAt: endedAt, EndReason: r.name,
 		SIPStatus: c.sipStatus, ResultSubCode: r.result.SubCode,
+		RTPPacketsIn: rtp.PacketsIn, RTPPacketsOut: rtp.PacketsOut, RTPMalformed: rtp.Malformed,
 	}
 	if len(c.parts) > 0 {
 		rec.SIPCallID = c.parts[0].leg.SIPCallID()

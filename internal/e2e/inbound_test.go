@@ -107,6 +107,7 @@ func TestInboundAnswerAndHangUp(t *testing.T) {
 		t.Fatalf("participant = %v", one)
 	}
 
+	time.Sleep(time.Second) // let media flow both ways
 	e.op("hangUp", map[string]any{"callConnectionId": connID, "forEveryone": false}, nil)
 	if _, err := sipp.WaitLog(ctxTimeout(t, 10*time.Second), "BYE_RECEIVED"); err != nil {
 		t.Fatalf("SIPp got no BYE: %v", err)
@@ -128,6 +129,14 @@ func TestInboundAnswerAndHangUp(t *testing.T) {
 	r := recs.Value[0]
 	if r["direction"] != "inbound" || r["from"] != "4:"+caller || r["to"] != "4:"+ownedNumber || r["endReason"] != "hangup-api" || r["answeredAt"] == nil {
 		t.Fatalf("call record = %v", r)
+	}
+	// RTP flowed both ways for the second the call lasted (50 packets a
+	// second each way), and the two garbage datagrams were counted, not played.
+	if in, out := r["rtpPacketsIn"].(float64), r["rtpPacketsOut"].(float64); in < 25 || out < 25 {
+		t.Fatalf("RTP packets in %v, out %v: media did not flow", in, out)
+	}
+	if bad := r["rtpMalformed"].(float64); bad < 2 {
+		t.Fatalf("garbage datagrams not counted: %v", bad)
 	}
 	e.sb.waitIdle(0, 0)
 }

@@ -21,6 +21,12 @@ type CallRecord struct {
 	EndReason     string     `json:"endReason"`  // e.g. hangup-api, remote-bye, rejected, canceled, ring-timeout
 	SIPStatus     int        `json:"sipStatus,omitempty"`
 	ResultSubCode int        `json:"resultSubCode,omitempty"`
+	// RTP packets received from and sent to the participants, summed.
+	RTPPacketsIn  uint64 `json:"rtpPacketsIn"`
+	RTPPacketsOut uint64 `json:"rtpPacketsOut"`
+	// RTPMalformed counts datagrams on the call's media ports that were not
+	// valid RTP for the session.
+	RTPMalformed uint64 `json:"rtpMalformed"`
 }
 
 // SaveCallRecord stores (or replaces) a call record.
@@ -30,9 +36,11 @@ func (s *Store) SaveCallRecord(ctx context.Context, r CallRecord) error {
 		answered = sql.NullInt64{Int64: r.AnsweredAt.UnixMilli(), Valid: true}
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO call_records(server_call_id, correlation_id, direction, from_id, to_id, sip_call_id,
-		started_at, answered_at, ended_at, duration_ms, end_reason, sip_status, result_subcode) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		started_at, answered_at, ended_at, duration_ms, end_reason, sip_status, result_subcode, rtp_in, rtp_out, rtp_malformed)
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		r.ServerCallID, r.CorrelationID, r.Direction, r.From, r.To, r.SIPCallID,
-		r.StartedAt.UnixMilli(), answered, r.EndedAt.UnixMilli(), r.DurationMs, r.EndReason, r.SIPStatus, r.ResultSubCode)
+		r.StartedAt.UnixMilli(), answered, r.EndedAt.UnixMilli(), r.DurationMs, r.EndReason, r.SIPStatus, r.ResultSubCode,
+		int64(r.RTPPacketsIn), int64(r.RTPPacketsOut), int64(r.RTPMalformed))
 	return err
 }
 
@@ -46,7 +54,7 @@ func (s *Store) CallRecords(ctx context.Context, before time.Time, limit int) ([
 		limit = 100
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT server_call_id, correlation_id, direction, from_id, to_id, sip_call_id, started_at, answered_at,
-		ended_at, duration_ms, end_reason, sip_status, result_subcode FROM call_records WHERE started_at < ? ORDER BY started_at DESC LIMIT ?`,
+		ended_at, duration_ms, end_reason, sip_status, result_subcode, rtp_in, rtp_out, rtp_malformed FROM call_records WHERE started_at < ? ORDER BY started_at DESC LIMIT ?`,
 		before.UnixMilli(), limit)
 	if err != nil {
 		return nil, err
@@ -57,10 +65,12 @@ func (s *Store) CallRecords(ctx context.Context, before time.Time, limit int) ([
 		var r CallRecord
 		var started, ended int64
 		var answered sql.NullInt64
+		var rin, rout, rbad int64
 		if err := rows.Scan(&r.ServerCallID, &r.CorrelationID, &r.Direction, &r.From, &r.To, &r.SIPCallID, &started, &answered,
-			&ended, &r.DurationMs, &r.EndReason, &r.SIPStatus, &r.ResultSubCode); err != nil {
+			&ended, &r.DurationMs, &r.EndReason, &r.SIPStatus, &r.ResultSubCode, &rin, &rout, &rbad); err != nil {
 			return nil, err
 		}
+		r.RTPPacketsIn, r.RTPPacketsOut, r.RTPMalformed = uint64(rin), uint64(rout), uint64(rbad)
 		r.StartedAt = time.UnixMilli(started).UTC()
 		r.EndedAt = time.UnixMilli(ended).UTC()
 		if answered.Valid {

@@ -81,7 +81,10 @@ func (s *Store) migrate(ctx context.Context) error {
 			duration_ms INTEGER NOT NULL,
 			end_reason TEXT NOT NULL,
 			sip_status INTEGER NOT NULL DEFAULT 0,
-			result_subcode INTEGER NOT NULL DEFAULT 0)`,
+			result_subcode INTEGER NOT NULL DEFAULT 0,
+			rtp_in INTEGER NOT NULL DEFAULT 0,
+			rtp_out INTEGER NOT NULL DEFAULT 0,
+			rtp_malformed INTEGER NOT NULL DEFAULT 0)`,
 		`CREATE INDEX IF NOT EXISTS call_records_started ON call_records(started_at)`,
 	}
 	for _, q := range stmts {
