@@ -138,6 +138,24 @@ func TestInboundAnswerAndHangUp(t *testing.T) {
 	if bad := r["rtpMalformed"].(float64); bad < 2 {
 		t.Fatalf("garbage datagrams not counted: %v", bad)
 	}
+	// The subscription got the call's lifecycle, in order.
+	var lifecycle []string
+	waitFor(t, "CallEnded", 10*time.Second, func() bool {
+		evs, err := e.app.Events(ctxTimeout(t, 5*time.Second), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lifecycle = lifecycle[:0]
+		for _, ev := range evs {
+			if ev.Source == "eventgrid" && ev.DataString("serverCallId") == ic.DataString("serverCallId") {
+				lifecycle = append(lifecycle, strings.TrimPrefix(ev.EventType, "Microsoft.Communication."))
+			}
+		}
+		return len(lifecycle) > 0 && lifecycle[len(lifecycle)-1] == "CallEnded"
+	})
+	if got := strings.Join(lifecycle, ","); got != "IncomingCall,CallStarted,CallParticipantAdded,CallParticipantRemoved,CallEnded" {
+		t.Fatalf("subscription events %s", got)
+	}
 	e.sb.waitIdle(0, 0)
 }
 
