@@ -136,3 +136,37 @@ func TestRegisteredUserOverTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A user registered from two devices: both ring, the first to answer gets
+// the call and the other stops ringing.
+func TestCallRingsEveryRegistration(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	var u user
+	e.sb.adminJSON("POST", "/admin/v1/users", map[string]any{"username": "erin"}, &u, 201)
+	desk := testpeer.StartBaresip(t, testpeer.BaresipOptions{SIPUser: u.Username, Password: u.Password, Registrar: e.sb.sipAddr()})
+	phone := testpeer.StartBaresip(t, testpeer.BaresipOptions{SIPUser: u.Username, Password: u.Password, Registrar: e.sb.sipAddr()})
+	for _, b := range []*testpeer.Baresip{desk, phone} {
+		if err := b.WaitRegistered(ctxTimeout(t, 15*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var props map[string]any
+	e.op("createCall", map[string]any{"target": u.ID, "callbackUrl": e.app.CallbackURL("fork")}, &props)
+	connID := props["callConnectionId"].(string)
+	for _, b := range []*testpeer.Baresip{desk, phone} {
+		if _, err := b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_INCOMING"); err != nil {
+			t.Fatalf("a registration did not ring: %v", err)
+		}
+	}
+	if err := phone.Accept(ctxTimeout(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	e.callback(connID, "CallConnected")
+	if _, err := desk.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+		t.Fatal("the other registration kept ringing")
+	}
+	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
+	if _, err := phone.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+}
