@@ -29,6 +29,7 @@ type Config struct {
 	Media      Media  `yaml:"media"`
 	Events     Events `yaml:"events"`
 	Calls      Calls  `yaml:"calls"`
+	Speech     Speech `yaml:"speech"`
 	// Numbers are the phone numbers (E.164) this server owns. Calls to them are
 	// incoming calls; they may be used as caller ID on outbound calls.
 	Numbers []string `yaml:"numbers"`
@@ -96,6 +97,28 @@ type Media struct {
 	PortMax     int    `yaml:"portMax"`
 	// InactivityTimeout ends a call whose peer sent no RTP for this long (0 disables).
 	InactivityTimeout time.Duration `yaml:"inactivityTimeout"`
+	// PromptMaxFileBytes bounds one audio file fetched for play.
+	PromptMaxFileBytes int `yaml:"promptMaxFileBytes"`
+	// PromptCacheBytes bounds the decoded prompts kept in memory.
+	PromptCacheBytes int `yaml:"promptCacheBytes"`
+}
+
+// Speech configures speech synthesis (and, later, recognition).
+type Speech struct {
+	// TTSEngine is "espeak" (espeak-ng run as a separate process, offline),
+	// "http" (an OpenAI-compatible /v1/audio/speech endpoint) or "none".
+	TTSEngine string `yaml:"ttsEngine"`
+	// EspeakPath is the espeak-ng binary; empty means espeak-ng on PATH.
+	EspeakPath string `yaml:"espeakPath"`
+	// TTSURL is the HTTP engine's base URL (…/v1/audio/speech is appended).
+	TTSURL string `yaml:"ttsURL"`
+	// TTSAPIKey is sent as a bearer token to the HTTP engine.
+	TTSAPIKey string `yaml:"ttsAPIKey"`
+	// TTSModel and TTSVoice are the HTTP engine's model and default voice.
+	TTSModel string `yaml:"ttsModel"`
+	TTSVoice string `yaml:"ttsVoice"`
+	// TTSCacheBytes bounds the synthesized prompts kept in memory.
+	TTSCacheBytes int `yaml:"ttsCacheBytes"`
 }
 
 // Events configures webhooks.
@@ -172,12 +195,15 @@ func Default() Config {
 			UserAgent:     "Switchboard",
 		},
 		Media: Media{
-			BindIP:            "0.0.0.0",
-			AdvertiseIP:       "127.0.0.1",
-			PortMin:           20000,
-			PortMax:           29999,
-			InactivityTimeout: 30 * time.Second,
+			BindIP:             "0.0.0.0",
+			AdvertiseIP:        "127.0.0.1",
+			PortMin:            20000,
+			PortMax:            29999,
+			InactivityTimeout:  30 * time.Second,
+			PromptMaxFileBytes: 32 << 20,
+			PromptCacheBytes:   256 << 20,
 		},
+		Speech: Speech{TTSEngine: "espeak", TTSModel: "tts-1", TTSVoice: "alloy", TTSCacheBytes: 64 << 20},
 		Events: Events{
 			ResponseTimeout: 5 * time.Second,
 			RetryMaxAge:     24 * time.Hour,
@@ -297,6 +323,18 @@ func (c Config) Validate() error {
 	}
 	if c.Media.InactivityTimeout < 0 {
 		add("media.inactivityTimeout: must not be negative")
+	}
+	if c.Media.PromptMaxFileBytes <= 0 || c.Media.PromptCacheBytes <= 0 {
+		add("media: promptMaxFileBytes and promptCacheBytes must be positive")
+	}
+	switch c.Speech.TTSEngine {
+	case "espeak", "none":
+	case "http":
+		if u, err := url.Parse(c.Speech.TTSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("speech.ttsURL: %q is not an http(s) URL (needed by ttsEngine http)", c.Speech.TTSURL)
+		}
+	default:
+		add("speech.ttsEngine: %q is not espeak, http or none", c.Speech.TTSEngine)
 	}
 	if c.Events.ResponseTimeout <= 0 {
 		add("events.responseTimeout: must be positive")
