@@ -93,3 +93,116 @@ var (
 	ResultSpeechError  = ResultInformation{Code: 400, SubCode: 8565, Message: "Action failed, the speech synthesizer rejected the request."}
 	ResultPlayInternal = ResultInformation{Code: 500, SubCode: 9999, Message: "Unknown internal server error."}
 )
+
+// RecognizeRequest is the body of …:recognize.
+type RecognizeRequest struct {
+	RecognizeInputType          string            `json:"recognizeInputType"`
+	PlayPrompt                  *PlaySource       `json:"playPrompt,omitempty"`
+	PlayPrompts                 []PlaySource      `json:"playPrompts,omitempty"`
+	InterruptCallMediaOperation bool              `json:"interruptCallMediaOperation,omitempty"`
+	RecognizeOptions            *RecognizeOptions `json:"recognizeOptions"`
+	OperationContext            string            `json:"operationContext,omitempty"`
+	OperationCallbackURI        string            `json:"operationCallbackUri,omitempty"`
+}
+
+// RecognizeOptions are recognizeOptions.
+type RecognizeOptions struct {
+	InterruptPrompt                bool             `json:"interruptPrompt,omitempty"`
+	InitialSilenceTimeoutInSeconds *int             `json:"initialSilenceTimeoutInSeconds,omitempty"`
+	TargetParticipant              *IdentifierModel `json:"targetParticipant"`
+	SpeechLanguage                 string           `json:"speechLanguage,omitempty"`
+	DTMFOptions                    *DTMFOptions     `json:"dtmfOptions,omitempty"`
+	Choices                        []Choice         `json:"choices,omitempty"`
+	SpeechOptions                  map[string]any   `json:"speechOptions,omitempty"`
+}
+
+// DTMFOptions are dtmfOptions.
+type DTMFOptions struct {
+	InterToneTimeoutInSeconds *int     `json:"interToneTimeoutInSeconds,omitempty"`
+	MaxTonesToCollect         *int     `json:"maxTonesToCollect,omitempty"`
+	StopTones                 []string `json:"stopTones,omitempty"`
+}
+
+// Choice is one option of a choices recognize.
+type Choice struct {
+	Label   string   `json:"label"`
+	Phrases []string `json:"phrases"`
+	Tone    string   `json:"tone,omitempty"`
+}
+
+// Recognize event names.
+const (
+	EventRecognizeCompleted = "RecognizeCompleted"
+	EventRecognizeFailed    = "RecognizeFailed"
+	EventRecognizeCanceled  = "RecognizeCanceled"
+)
+
+// RecognizeCompletedData is the data of RecognizeCompleted.
+type RecognizeCompletedData struct {
+	CallEventData
+	RecognitionType string        `json:"recognitionType"`
+	DTMFResult      *DTMFResult   `json:"dtmfResult,omitempty"`
+	ChoiceResult    *ChoiceResult `json:"choiceResult,omitempty"`
+}
+
+// DTMFResult is dtmfResult.
+type DTMFResult struct {
+	Tones []string `json:"tones"`
+}
+
+// ChoiceResult is choiceResult.
+type ChoiceResult struct {
+	Label            string  `json:"label"`
+	RecognizedPhrase string  `json:"recognizedPhrase,omitempty"`
+	Confidence       float64 `json:"confidence,omitempty"`
+}
+
+// RecognizeFailedData is the data of RecognizeFailed.
+type RecognizeFailedData struct {
+	CallEventData
+	FailedPlaySourceIndex *int `json:"failedPlaySourceIndex,omitempty"`
+}
+
+// Recognize results.
+var (
+	ResultMaxTones         = ResultInformation{Code: 200, SubCode: 8531, Message: "Action completed, max digits received."}
+	ResultStopTone         = ResultInformation{Code: 200, SubCode: 8514, Message: "Action completed as stop tone was detected."}
+	ResultDTMFOption       = ResultInformation{Code: 200, SubCode: 8533, Message: "Action completed, DTMF option matched."}
+	ResultInterToneTimeout = ResultInformation{Code: 200, SubCode: 8532, Message: "Action completed, inter-digit silence timeout reached."}
+	ResultInitialSilence   = ResultInformation{Code: 400, SubCode: 8510, Message: "Action failed, initial silence timeout reached."}
+	ResultIncorrectTone    = ResultInformation{Code: 400, SubCode: 8534, Message: "Action failed, incorrect tone entered."}
+	ResultPromptFailed     = ResultInformation{Code: 400, SubCode: 8511, Message: "Action failed, encountered failure while trying to play the prompt."}
+)
+
+// toneNames are the Tone enum in DTMF digit order.
+var toneNames = map[byte]string{
+	'0': "zero", '1': "one", '2': "two", '3': "three", '4': "four", '5': "five", '6': "six", '7': "seven",
+	'8': "eight", '9': "nine", 'A': "a", 'B': "b", 'C': "c", 'D': "d", '#': "pound", '*': "asterisk",
+}
+
+// ToneName returns the Tone enum value of a DTMF digit ('0'-'9', '*', '#', 'A'-'D').
+func ToneName(digit byte) (string, bool) {
+	n, ok := toneNames[digit]
+	return n, ok
+}
+
+// ToneDigit returns the DTMF digit of a Tone enum value (case-insensitive).
+func ToneDigit(name string) (byte, bool) {
+	name = lower(name)
+	for d, n := range toneNames {
+		if n == name {
+			return d, true
+		}
+	}
+	return 0, false
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 32
+		}
+	}
+	return string(b)
+}

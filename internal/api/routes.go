@@ -58,7 +58,13 @@ func (s *Server) lookupCalling(method string, segs []string) handlerFunc {
 		switch action {
 		case "terminate":
 			return s.terminate(id)
-		case "play", "recognize", "cancelAllMediaOperations", "startContinuousDtmfRecognition", "stopContinuousDtmfRecognition",
+		case "play":
+			return s.play(id)
+		case "cancelAllMediaOperations":
+			return s.cancelAllMedia(id)
+		case "recognize":
+			return s.recognize(id)
+		case "startContinuousDtmfRecognition", "stopContinuousDtmfRecognition",
 			"sendDtmfTones", "hold", "unhold", "startMediaStreaming", "stopMediaStreaming", "startTranscription",
 			"stopTranscription", "updateTranscription", "transferToParticipant":
 			return notImplemented(action)

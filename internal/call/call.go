@@ -87,6 +87,7 @@ type Call struct {
 	sipStatus   int
 	resultSub   int
 	pending     *participant // the caller, until the call is connected
+	ops         []*mediaOp   // media operations: the head runs, the rest wait
 }
 
 func (m *Manager) newCall(direction string, from, to acs.Identifier) *Call {
@@ -149,10 +150,31 @@ func (c *Call) do(ctx context.Context, f func() error) error {
 }
 
 // mediaHandler routes a media leg's events to the call's goroutine.
-type mediaHandler struct{ c *Call }
+type mediaHandler struct {
+	c   *Call
+	ref *legRef
+}
+
+// legRef names the leg a handler serves (the leg is created with it).
+type legRef struct{ leg *media.Leg }
+
+// newMediaLeg creates a media leg whose events reach this call.
+func (c *Call) newMediaLeg() (*media.Leg, error) {
+	ref := &legRef{}
+	ml, err := c.m.media.NewLeg(mediaHandler{c, ref})
+	ref.leg = ml
+	return ml, err
+}
 
 func (h mediaHandler) DTMF(ev media.DTMFEvent) {
-	h.c.post(func() { h.c.log.Debug("dtmf received", "digit", string(ev.Digit)) })
+	h.c.post(func() {
+		h.c.log.Debug("dtmf received", "digit", string(ev.Digit))
+		for _, p := range h.c.parts {
+			if p.media == h.ref.leg && !p.gone {
+				h.c.onDTMF(p, ev.Digit)
+			}
+		}
+	})
 }
 
 func (h mediaHandler) Inactive() {
@@ -169,6 +191,7 @@ func (c *Call) addParticipant(p *participant) {
 	c.parts = append(c.parts, p)
 	c.mixer.Add(p.media)
 	p.media.Start()
+	p.leg.OnDTMF(func(d byte) { c.post(func() { c.onDTMF(p, d) }) })
 }
 
 // watch routes the end of p's leg to legEnded.
@@ -222,6 +245,7 @@ func (c *Call) end(r endReason) {
 		c.cancelDial()
 	}
 	c.m.events.Expire(incomingTag(c.serverCallID))
+	c.cancelOps() // every pending operation gets its one terminal event first
 	var rtp media.Stats
 	for _, p := range c.parts {
 		st := p.media.Stats()
@@ -292,12 +316,21 @@ func (c *Call) saveRecord(r endReason, endedAt time.Time, rtp media.Stats) {
 
 // emit sends a mid-call event to the app's callback URI.
 func (c *Call) emit(eventType string, res *acs.ResultInformation, extend func(*acs.CallEventData) any) {
-	if c.conn == nil || c.conn.callbackURI == "" {
+	if c.conn == nil {
+		return
+	}
+	c.emitTo(c.conn.callbackURI, c.conn.operationContext, eventType, res, extend)
+}
+
+// emitTo sends a mid-call event to url with an operation context: media
+// operations carry their own, and may name their own callback URI.
+func (c *Call) emitTo(url, opContext, eventType string, res *acs.ResultInformation, extend func(*acs.CallEventData) any) {
+	if c.conn == nil || url == "" {
 		return
 	}
 	base := acs.CallEventData{
 		CallConnectionID: c.conn.id, ServerCallID: c.serverCallID, CorrelationID: c.correlationID,
-		OperationContext: c.conn.operationContext, ResultInformation: res, Version: c.conn.apiVersion,
+		OperationContext: opContext, ResultInformation: res, Version: c.conn.apiVersion,
 		PublicEventType: acs.EventTypePrefix + eventType,
 	}
 	var data any = base
@@ -306,7 +339,7 @@ func (c *Call) emit(eventType string, res *acs.ResultInformation, extend func(*a
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := c.m.events.Callback(ctx, c.conn.callbackURI, c.conn.id, eventType, data); err != nil {
+	if err := c.m.events.Callback(ctx, url, c.conn.id, eventType, data); err != nil {
 		c.log.Error("queueing event failed", "event", eventType, "error", err)
 	}
 }

@@ -32,7 +32,7 @@ func (m *Manager) Incoming(in Incoming) {
 	c := m.newCall("inbound", in.From, in.To)
 	c.displayName = in.DisplayName
 	c.incoming = in.Leg
-	ml, err := m.media.NewLeg(mediaHandler{c})
+	ml, err := c.newMediaLeg()
 	if err != nil {
 		c.log.Error("no media port for an incoming call", "error", err)
 		c.mixer.Close()
@@ -233,7 +233,7 @@ func (m *Manager) Redirect(ctx context.Context, incomingCallContext string, targ
 		if c.state != stateRinging {
 			return acs.InvalidState("the call cannot be redirected: it is %s", c.stateText())
 		}
-		ml, err := m.media.NewLeg(mediaHandler{c})
+		ml, err := c.newMediaLeg()
 		if err != nil {
 			return acs.Unavailable("no media port available")
 		}

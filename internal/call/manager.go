@@ -32,6 +32,7 @@ type Manager struct {
 	sig     Signaling
 	events  EventSink
 	records RecordSink
+	prompts PromptLoader
 	ctxKey  []byte
 
 	mu       sync.Mutex
@@ -57,6 +58,7 @@ type Deps struct {
 	Signaling Signaling // may be set later with SetSignaling
 	Events    EventSink
 	Records   RecordSink
+	Prompts   PromptLoader // for play; may be nil (plays then fail)
 }
 
 // NewManager returns a Manager.
@@ -71,7 +73,7 @@ func NewManager(cfg Config, d Deps) *Manager {
 	rand.Read(key)
 	return &Manager{
 		cfg: cfg, log: d.Log, now: d.Now, media: d.Media, sig: d.Signaling, events: d.Events, records: d.Records,
-		ctxKey: key, calls: map[string]*Call{}, conns: map[string]*Call{}, ended: map[string]tombstone{},
+		prompts: d.Prompts, ctxKey: key, calls: map[string]*Call{}, conns: map[string]*Call{}, ended: map[string]tombstone{},
 	}
 }
 

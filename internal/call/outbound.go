@@ -33,7 +33,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (acs.CallConnec
 		from = req.CallerID
 	}
 	c := m.newCall("outbound", from, req.Target)
-	ml, err := m.media.NewLeg(mediaHandler{c})
+	ml, err := c.newMediaLeg()
 	if err != nil {
 		c.mixer.Close()
 		return acs.CallConnectionProperties{}, acs.Unavailable("no media port available")

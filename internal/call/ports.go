@@ -42,6 +42,9 @@ type Leg interface {
 	OnEnd(f func(EndCause))
 	// Hangup ends an established leg (BYE). It is safe to call more than once.
 	Hangup(ctx context.Context) error
+	// OnDTMF registers f to be called with each digit the peer signals in
+	// SIP INFO (application/dtmf-relay, application/dtmf).
+	OnDTMF(f func(digit byte))
 }
 
 // InboundLeg is a leg created by an incoming INVITE that is not yet answered.

@@ -40,6 +40,10 @@ var (
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
+		if b := os.Getenv("E2E_BINARY"); b != "" { // a prebuilt server
+			binPath = b
+			return
+		}
 		dir, err := os.MkdirTemp("", "switchboard-e2e-bin")
 		if err != nil {
 			buildErr = err

@@ -29,6 +29,23 @@ type leg struct {
 	endOnce   sync.Once
 	mu        sync.Mutex
 	onEnd     func(call.EndCause)
+	onDTMF    func(digit byte)
+}
+
+func (l *leg) OnDTMF(f func(digit byte)) {
+	l.mu.Lock()
+	l.onDTMF = f
+	l.mu.Unlock()
+}
+
+// dtmf reports a digit signalled in SIP INFO.
+func (l *leg) dtmf(d byte) {
+	l.mu.Lock()
+	f := l.onDTMF
+	l.mu.Unlock()
+	if f != nil {
+		f(d)
+	}
 }
 
 func (l *leg) SIPCallID() string { return l.callID }

@@ -126,9 +126,7 @@ func (s *Server) Listen() error {
 		// Inbound REFER would let a peer make us place calls (toll fraud).
 		tx.Respond(gsip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 	})
-	s.srv.OnInfo(func(req *gsip.Request, tx gsip.ServerTransaction) {
-		tx.Respond(gsip.NewResponseFromRequest(req, 200, "OK", nil))
-	})
+	s.srv.OnInfo(s.onInfo)
 	return nil
 }
 
@@ -220,6 +218,42 @@ func (s *Server) onAck(req *gsip.Request, tx gsip.ServerTransaction) {
 	if l != nil {
 		l.dlg.ReadAck(req, tx)
 	}
+}
+
+// dialogLeg finds the leg of an in-dialog request, whichever side we are.
+func (s *Server) dialogLeg(req *gsip.Request) *leg {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, err := gsip.DialogIDFromRequestUAS(req); err == nil {
+		if l := s.inbound[id]; l != nil {
+			return &l.leg
+		}
+	}
+	if id, err := gsip.DialogIDFromRequestUAC(req); err == nil {
+		if l := s.outbound[id]; l != nil {
+			return &l.leg
+		}
+	}
+	return nil
+}
+
+// onInfo takes DTMF signalled in SIP INFO (application/dtmf-relay or
+// application/dtmf) and answers other INFO bodies with 200 (RFC 6086 lets
+// a UA ignore packages it does not use).
+func (s *Server) onInfo(req *gsip.Request, tx gsip.ServerTransaction) {
+	l := s.dialogLeg(req)
+	if l == nil {
+		tx.Respond(gsip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = h.Value()
+	}
+	if d, ok := parseDTMFInfo(ct, req.Body()); ok {
+		l.dtmf(d)
+	}
+	tx.Respond(gsip.NewResponseFromRequest(req, 200, "OK", nil))
 }
 
 func (s *Server) onBye(req *gsip.Request, tx gsip.ServerTransaction) {
