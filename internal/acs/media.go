@@ -206,3 +206,33 @@ func lower(s string) string {
 	}
 	return string(b)
 }
+
+// ContinuousDTMFRequest is the body of …:start/stopContinuousDtmfRecognition.
+type ContinuousDTMFRequest struct {
+	TargetParticipant    *IdentifierModel `json:"targetParticipant"`
+	OperationContext     string           `json:"operationContext,omitempty"`
+	OperationCallbackURI string           `json:"operationCallbackUri,omitempty"`
+}
+
+// HoldRequest is the body of …:hold; UnholdRequest of …:unhold.
+type HoldRequest struct {
+	TargetParticipant    *IdentifierModel `json:"targetParticipant"`
+	PlaySourceInfo       *PlaySource      `json:"playSourceInfo,omitempty"`
+	OperationContext     string           `json:"operationContext,omitempty"`
+	OperationCallbackURI string           `json:"operationCallbackUri,omitempty"`
+}
+
+// Continuous DTMF and hold events.
+const (
+	EventContinuousToneReceived = "ContinuousDtmfRecognitionToneReceived"
+	EventContinuousToneFailed   = "ContinuousDtmfRecognitionToneFailed"
+	EventContinuousStopped      = "ContinuousDtmfRecognitionStopped"
+	EventHoldFailed             = "HoldFailed"
+)
+
+// ToneReceivedData is the data of ContinuousDtmfRecognitionToneReceived.
+type ToneReceivedData struct {
+	CallEventData
+	SequenceID int    `json:"sequenceId"`
+	Tone       string `json:"tone"`
+}

@@ -124,3 +124,59 @@ func (s *Server) recognize(id string) handlerFunc {
 		return http.StatusAccepted, nil, nil
 	}
 }
+
+// participantTarget decodes the targetParticipant of a request body.
+func participantTarget(m *acs.IdentifierModel) (acs.Identifier, error) {
+	if m == nil {
+		return acs.Identifier{}, acs.BadRequest("targetParticipant is required")
+	}
+	id, err := m.Identifier()
+	if err != nil {
+		return acs.Identifier{}, acs.BadRequest("targetParticipant: %v", err)
+	}
+	return id, nil
+}
+
+func (s *Server) continuousDTMF(id string, start bool) handlerFunc {
+	return func(r *http.Request, body []byte) (int, any, error) {
+		var req acs.ContinuousDTMFRequest
+		if err := decode(body, &req); err != nil {
+			return 0, nil, err
+		}
+		target, err := participantTarget(req.TargetParticipant)
+		if err != nil {
+			return 0, nil, err
+		}
+		if start {
+			err = s.calls.StartContinuousDTMF(r.Context(), id, target, req.OperationContext, req.OperationCallbackURI)
+		} else {
+			err = s.calls.StopContinuousDTMF(r.Context(), id, target, req.OperationContext, req.OperationCallbackURI)
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, nil, nil
+	}
+}
+
+func (s *Server) hold(id string, hold bool) handlerFunc {
+	return func(r *http.Request, body []byte) (int, any, error) {
+		var req acs.HoldRequest
+		if err := decode(body, &req); err != nil {
+			return 0, nil, err
+		}
+		target, err := participantTarget(req.TargetParticipant)
+		if err != nil {
+			return 0, nil, err
+		}
+		if hold {
+			err = s.calls.Hold(r.Context(), id, target, req.PlaySourceInfo, req.OperationContext, req.OperationCallbackURI)
+		} else {
+			err = s.calls.Unhold(r.Context(), id, target)
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, nil, nil
+	}
+}

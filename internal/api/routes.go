@@ -64,8 +64,15 @@ func (s *Server) lookupCalling(method string, segs []string) handlerFunc {
 			return s.cancelAllMedia(id)
 		case "recognize":
 			return s.recognize(id)
-		case "startContinuousDtmfRecognition", "stopContinuousDtmfRecognition",
-			"sendDtmfTones", "hold", "unhold", "startMediaStreaming", "stopMediaStreaming", "startTranscription",
+		case "startContinuousDtmfRecognition":
+			return s.continuousDTMF(id, true)
+		case "stopContinuousDtmfRecognition":
+			return s.continuousDTMF(id, false)
+		case "hold":
+			return s.hold(id, true)
+		case "unhold":
+			return s.hold(id, false)
+		case "sendDtmfTones", "startMediaStreaming", "stopMediaStreaming", "startTranscription",
 			"stopTranscription", "updateTranscription", "transferToParticipant":
 			return notImplemented(action)
 		}

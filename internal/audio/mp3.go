@@ -98,6 +98,32 @@ func skipID3v2(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// maxTagGap is how far past an ID3v2 tag the first frame is looked for.
+const maxTagGap = 64 << 10
+
+// resyncMPEG returns the offset of the first frame header in b that is
+// followed by a second header of the same stream (or by the end of b), or
+// -1.
+func resyncMPEG(b []byte) int {
+	for i := 0; i+4 <= len(b); i++ {
+		if b[i] != 0xFF {
+			continue
+		}
+		h, err := parseMPEGHeader(b[i:])
+		if err != nil {
+			continue
+		}
+		next := i + h.frameSize
+		if next == len(b) {
+			return i
+		}
+		if h2, err := parseMPEGHeader(b[min(next, len(b)):]); err == nil && h2.mpeg1 == h.mpeg1 && h2.rate == h.rate {
+			return i
+		}
+	}
+	return -1
+}
+
 // looksLikeMP3 reports whether b starts with an ID3v2 tag or an MPEG audio
 // frame header.
 func looksLikeMP3(b []byte) bool {
@@ -121,11 +147,19 @@ func decodeMP3(b []byte, maxSamples int) (p *Prompt, err error) {
 			p, err = nil, fmt.Errorf("%w: mp3: decoder failure: %v", ErrCorrupt, r)
 		}
 	}()
+	tagged := len(b) >= 3 && string(b[:3]) == "ID3"
 	b, err = skipID3v2(b)
 	if err != nil {
 		return nil, err
 	}
 	first, err := parseMPEGHeader(b)
+	if err == errNotMPEG && tagged {
+		// Some taggers leave padding between the tag and the audio.
+		if i := resyncMPEG(b[:min(len(b), maxTagGap)]); i > 0 {
+			b = b[i:]
+			first, err = parseMPEGHeader(b)
+		}
+	}
 	if err == errNotMPEG {
 		return nil, fmt.Errorf("%w: mp3: no frame after the ID3 tag", ErrCorrupt)
 	}

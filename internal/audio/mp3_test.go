@@ -37,6 +37,8 @@ func TestDecodeMP3Generated(t *testing.T) {
 		{"id3v2 tag", mp3Spec{mpeg1: true, rate: 44100, kbps: 64, line: 26, gain: 198, frames: 40}, id3v2("Welcome"), nil},
 		{"two id3v2 tags", mp3Spec{mpeg1: true, rate: 44100, kbps: 64, line: 26, gain: 198, frames: 40},
 			append(id3v2("a"), id3v2("b")...), nil},
+		{"zeros after the id3v2 tag", mp3Spec{mpeg1: true, rate: 44100, kbps: 64, line: 26, gain: 198, frames: 40},
+			append(id3v2("a"), make([]byte, 100)...), nil},
 		{"id3v1 trailer", mp3Spec{mpeg1: true, rate: 44100, kbps: 64, line: 26, gain: 198, frames: 40},
 			nil, append([]byte("TAG"), make([]byte, 125)...)},
 		{"trailing junk", mp3Spec{mpeg1: true, rate: 44100, kbps: 64, line: 26, gain: 198, frames: 40},

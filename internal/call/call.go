@@ -43,6 +43,9 @@ type participant struct {
 	muted bool
 	hold  bool
 	gone  bool // leg ended by the peer; do not send BYE
+
+	holdMixer  *media.Mixer // while on hold: the participant hears only this
+	continuous *continuous  // continuous DTMF recognition, if started
 }
 
 // connection is an app's handle on the call.
@@ -53,6 +56,7 @@ type connection struct {
 	apiVersion       string
 	state            string
 	seq              int // ParticipantsUpdated sequenceNumber
+	toneSeq          int // ContinuousDtmfRecognitionToneReceived sequenceId
 	source           acs.Identifier
 	callerID         *acs.PhoneNumberModel
 	displayName      string
@@ -261,6 +265,9 @@ func (c *Call) end(r endReason) {
 					c.log.Debug("BYE failed", "error", err)
 				}
 			}()
+		}
+		if p.holdMixer != nil {
+			p.holdMixer.Close()
 		}
 		p.media.Close()
 	}

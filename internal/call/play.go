@@ -330,3 +330,10 @@ func (c *Call) live() []*participant {
 }
 
 var _ media.FrameSource = (*opSource)(nil)
+
+// audioLoop plays a prompt over and over (music on hold).
+func audioLoop(p *audio.Prompt) media.FrameSource {
+	return audio.NewPlayer([]*audio.Prompt{p}, true)
+}
+
+func asPlayError(err error, pe **PlayError) bool { return errors.As(err, pe) }

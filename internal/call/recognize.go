@@ -155,6 +155,7 @@ func (c *Call) onDTMF(p *participant, digit byte) {
 	if _, ok := acs.ToneName(digit); !ok {
 		return
 	}
+	c.continuousTone(p, digit)
 	if len(c.ops) == 0 || c.ops[0].rec == nil || c.ops[0].ended || c.ops[0].rec.target != p {
 		return
 	}

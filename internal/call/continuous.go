@@ -1,0 +1,156 @@
+package call
+
+import (
+	"context"
+
+	"github.com/switchboard-oss/switchboard/internal/acs"
+	"github.com/switchboard-oss/switchboard/internal/media"
+)
+
+// continuous is a continuous DTMF subscription on one participant.
+type continuous struct {
+	opContext   string
+	callbackURI string
+}
+
+// StartContinuousDTMF reports every tone of target as it comes, until
+// stopped. It coexists with a recognize operation: both see the tones.
+func (m *Manager) StartContinuousDTMF(ctx context.Context, connID string, target acs.Identifier, opContext, callbackURI string) error {
+	return m.onParticipant(ctx, connID, target, func(c *Call, p *participant) error {
+		p.continuous = &continuous{opContext: opContext, callbackURI: callbackURI}
+		return nil
+	})
+}
+
+// StopContinuousDTMF ends continuous DTMF recognition on target.
+func (m *Manager) StopContinuousDTMF(ctx context.Context, connID string, target acs.Identifier, opContext, callbackURI string) error {
+	return m.onParticipant(ctx, connID, target, func(c *Call, p *participant) error {
+		if p.continuous == nil {
+			return acs.Errorf(400, "BadRequest", 8585, "continuous DTMF recognition is not running for %s", target.RawID)
+		}
+		p.continuous = nil
+		url := c.conn.callbackURI
+		if callbackURI != "" {
+			url = callbackURI
+		}
+		c.emitTo(url, opContext, acs.EventContinuousStopped, &acs.ResultPlayOK, nil)
+		return nil
+	})
+}
+
+// onParticipant runs f on the call's goroutine with a live participant.
+func (m *Manager) onParticipant(ctx context.Context, connID string, target acs.Identifier, f func(*Call, *participant) error) error {
+	c, err := m.byConnection(connID)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, func() error {
+		if c.state != stateConnected {
+			return acs.Errorf(400, "BadRequest", 8501, "the call is not established (%s)", c.stateText())
+		}
+		p := c.participant(target)
+		if p == nil {
+			return acs.Errorf(400, "BadRequest", 8558, "participant %s is not in the call", target.RawID)
+		}
+		return f(c, p)
+	})
+}
+
+// continuousTone reports a tone to a continuous DTMF subscriber.
+func (c *Call) continuousTone(p *participant, digit byte) {
+	if p.continuous == nil || c.conn == nil {
+		return
+	}
+	name, _ := acs.ToneName(digit)
+	c.conn.toneSeq++
+	seq := c.conn.toneSeq
+	url := c.conn.callbackURI
+	if p.continuous.callbackURI != "" {
+		url = p.continuous.callbackURI
+	}
+	c.emitTo(url, p.continuous.opContext, acs.EventContinuousToneReceived, &acs.ResultPlayOK, func(b *acs.CallEventData) any {
+		return acs.ToneReceivedData{CallEventData: *b, SequenceID: seq, Tone: name}
+	})
+}
+
+// Hold takes target out of the conversation: what they say no longer
+// reaches the others, and they hear music on hold (the play source, looped)
+// or silence. ParticipantsUpdated shows isOnHold.
+func (m *Manager) Hold(ctx context.Context, connID string, target acs.Identifier, music *acs.PlaySource, opContext, callbackURI string) error {
+	if music != nil {
+		if err := music.Validate(); err != nil {
+			return acs.BadRequest("playSourceInfo: %v", err)
+		}
+	}
+	return m.onParticipant(ctx, connID, target, func(c *Call, p *participant) error {
+		if p.hold {
+			return nil
+		}
+		hm := c.m.media.NewMixer()
+		if err := hm.Add(p.media); err != nil {
+			hm.Close()
+			return err
+		}
+		p.hold, p.holdMixer = true, hm
+		c.emitParticipantsUpdated()
+		if music != nil {
+			c.playHoldMusic(p, hm, *music, opContext, callbackURI)
+		}
+		return nil
+	})
+}
+
+// playHoldMusic loads music on hold off the call's goroutine and loops it
+// into the participant's hold mixer; a failure is a HoldFailed.
+func (c *Call) playHoldMusic(p *participant, hm *media.Mixer, src acs.PlaySource, opContext, callbackURI string) {
+	loader := c.m.prompts
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
+		defer cancel()
+		if loader == nil {
+			return
+		}
+		prompt, err := loader.Load(ctx, src)
+		c.post(func() {
+			if p.holdMixer != hm {
+				return // unheld meanwhile
+			}
+			if err != nil {
+				c.log.Info("music on hold failed", "error", err)
+				url := c.conn.callbackURI
+				if callbackURI != "" {
+					url = callbackURI
+				}
+				res := acs.ResultDownloadFail
+				var pe *PlayError
+				if asPlayError(err, &pe) {
+					res = pe.Result
+				}
+				c.emitTo(url, opContext, acs.EventHoldFailed, &res, nil)
+				return
+			}
+			hm.SetSource(audioLoop(prompt))
+		})
+	}()
+}
+
+// Unhold brings a held participant back into the conversation.
+func (m *Manager) Unhold(ctx context.Context, connID string, target acs.Identifier) error {
+	return m.onParticipant(ctx, connID, target, func(c *Call, p *participant) error {
+		if !p.hold {
+			return nil
+		}
+		c.unhold(p)
+		c.emitParticipantsUpdated()
+		return nil
+	})
+}
+
+func (c *Call) unhold(p *participant) {
+	if c.state != stateEnded {
+		c.mixer.Add(p.media)
+	}
+	p.holdMixer.Remove(p.media)
+	p.holdMixer.Close()
+	p.hold, p.holdMixer = false, nil
+}
