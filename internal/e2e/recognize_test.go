@@ -58,3 +58,77 @@ func TestRecognizeInitialSilence(t *testing.T) {
 	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
 	sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
 }
+
+// Continuous DTMF reports every digit once, in order, with increasing
+// sequence ids; stopping it says so.
+func TestContinuousDTMF(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	sipp := startCaller(t, e.sb, "uac_dtmf.xml", nil)
+	connID := e.answer(e.incomingCall("4:"+caller), "cdtmf")
+	e.callback(connID, "CallConnected")
+	st, b := e.sb.do("POST", "/calling/callConnections/"+connID+":startContinuousDtmfRecognition"+v,
+		[]byte(`{"targetParticipant":{"rawId":"4:`+caller+`","phoneNumber":{"value":"`+caller+`"}},"operationContext":"cd"}`), nil)
+	if st != 200 {
+		t.Fatalf("start: %d %s", st, b)
+	}
+	var got []string
+	waitFor(t, "four tones", 20*time.Second, func() bool {
+		got = got[:0]
+		for _, ev := range e.callbacks(connID) {
+			if ev.ParsedKind == "ContinuousDtmfRecognitionToneReceived" {
+				got = append(got, fmt.Sprintf("%v:%v", ev.Data()["sequenceId"], ev.Data()["tone"]))
+			}
+		}
+		return len(got) >= 4
+	})
+	if fmt.Sprint(got) != "[1:one 2:two 3:three 4:four]" {
+		t.Fatalf("tones %v", got)
+	}
+	st, b = e.sb.do("POST", "/calling/callConnections/"+connID+":stopContinuousDtmfRecognition"+v,
+		[]byte(`{"targetParticipant":{"rawId":"4:`+caller+`"},"operationContext":"cd"}`), nil)
+	if st != 200 {
+		t.Fatalf("stop: %d %s", st, b)
+	}
+	e.callback(connID, "ContinuousDtmfRecognitionStopped")
+	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
+	sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
+}
+
+// Hold and unhold show in ParticipantsUpdated; music on hold that cannot be
+// fetched gives HoldFailed.
+func TestHoldUnhold(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	connID, sipp := answeredCall(t, e, "hold")
+	e.op("hold", map[string]any{"callConnectionId": connID, "rawId": "4:" + caller}, nil)
+	waitFor(t, "isOnHold true", 20*time.Second, func() bool {
+		for _, ev := range e.callbacks(connID) {
+			if ev.ParsedKind == "ParticipantsUpdated" && contains(mustJSON(ev.Data()["participants"]), `"isOnHold":true`) {
+				return true
+			}
+		}
+		return false
+	})
+	var parts struct {
+		Participants []map[string]any `json:"participants"`
+	}
+	e.op("listParticipants", map[string]any{"callConnectionId": connID}, &parts)
+	if len(parts.Participants) != 1 || parts.Participants[0]["isOnHold"] != true {
+		t.Fatalf("participants while held = %v", parts.Participants)
+	}
+	e.op("unhold", map[string]any{"callConnectionId": connID, "rawId": "4:" + caller}, nil)
+	e.op("listParticipants", map[string]any{"callConnectionId": connID}, &parts)
+	if parts.Participants[0]["isOnHold"] != false {
+		t.Fatalf("participants after unhold = %v", parts.Participants)
+	}
+	st, b := e.sb.do("POST", "/calling/callConnections/"+connID+":hold"+v, []byte(`{"targetParticipant":{"rawId":"4:`+caller+`"},`+
+		`"playSourceInfo":{"kind":"file","file":{"uri":"http://127.0.0.1:9/moh.wav"}},"operationContext":"moh"}`), nil)
+	if st != 200 {
+		t.Fatalf("hold: %d %s", st, b)
+	}
+	ev := e.callback(connID, "HoldFailed")
+	if ev.OperationContext() != "moh" {
+		t.Fatalf("HoldFailed = %v", ev.Data())
+	}
+	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
+	sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
+}
