@@ -236,3 +236,22 @@ type ToneReceivedData struct {
 	SequenceID int    `json:"sequenceId"`
 	Tone       string `json:"tone"`
 }
+
+// SendDTMFRequest is the body of …:sendDtmfTones.
+type SendDTMFRequest struct {
+	Tones                []string         `json:"tones"`
+	TargetParticipant    *IdentifierModel `json:"targetParticipant"`
+	OperationContext     string           `json:"operationContext,omitempty"`
+	OperationCallbackURI string           `json:"operationCallbackUri,omitempty"`
+}
+
+// SendDTMFResult is the response of …:sendDtmfTones.
+type SendDTMFResult struct {
+	OperationContext string `json:"operationContext,omitempty"`
+}
+
+// Send DTMF events.
+const (
+	EventSendDTMFCompleted = "SendDtmfTonesCompleted"
+	EventSendDTMFFailed    = "SendDtmfTonesFailed"
+)

@@ -180,3 +180,20 @@ func (s *Server) hold(id string, hold bool) handlerFunc {
 		return http.StatusOK, nil, nil
 	}
 }
+
+func (s *Server) sendDTMF(id string) handlerFunc {
+	return func(r *http.Request, body []byte) (int, any, error) {
+		var req acs.SendDTMFRequest
+		if err := decode(body, &req); err != nil {
+			return 0, nil, err
+		}
+		target, err := participantTarget(req.TargetParticipant)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := s.calls.SendDTMF(r.Context(), id, target, req.Tones, req.OperationContext, req.OperationCallbackURI); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusAccepted, acs.SendDTMFResult{OperationContext: req.OperationContext}, nil
+	}
+}

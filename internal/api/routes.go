@@ -72,7 +72,9 @@ func (s *Server) lookupCalling(method string, segs []string) handlerFunc {
 			return s.hold(id, true)
 		case "unhold":
 			return s.hold(id, false)
-		case "sendDtmfTones", "startMediaStreaming", "stopMediaStreaming", "startTranscription",
+		case "sendDtmfTones":
+			return s.sendDTMF(id)
+		case "startMediaStreaming", "stopMediaStreaming", "startTranscription",
 			"stopTranscription", "updateTranscription", "transferToParticipant":
 			return notImplemented(action)
 		}

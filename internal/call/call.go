@@ -92,6 +92,7 @@ type Call struct {
 	resultSub   int
 	pending     *participant // the caller, until the call is connected
 	ops         []*mediaOp   // media operations: the head runs, the rest wait
+	sends       []*sendOp    // sendDtmfTones in progress
 }
 
 func (m *Manager) newCall(direction string, from, to acs.Identifier) *Call {
@@ -250,6 +251,9 @@ func (c *Call) end(r endReason) {
 	}
 	c.m.events.Expire(incomingTag(c.serverCallID))
 	c.cancelOps() // every pending operation gets its one terminal event first
+	for len(c.sends) > 0 {
+		c.finishSend(c.sends[0], acs.EventSendDTMFFailed, acs.ResultCanceled)
+	}
 	var rtp media.Stats
 	for _, p := range c.parts {
 		st := p.media.Stats()

@@ -170,3 +170,38 @@ func TestCallRingsEveryRegistration(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// sendDtmfTones reaches the peer as RFC 4733 events that baresip detects.
+func TestSendDTMFToBaresip(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	var u user
+	e.sb.adminJSON("POST", "/admin/v1/users", map[string]any{"username": "gina"}, &u, 201)
+	b := testpeer.StartBaresip(t, testpeer.BaresipOptions{SIPUser: u.Username, Password: u.Password, Registrar: e.sb.sipAddr(), AutoAnswer: true})
+	if err := b.WaitRegistered(ctxTimeout(t, 15*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var props map[string]any
+	e.op("createCall", map[string]any{"target": u.ID, "callbackUrl": e.app.CallbackURL("send")}, &props)
+	connID := props["callConnectionId"].(string)
+	e.callback(connID, "CallConnected")
+	st, body := e.sb.do("POST", "/calling/callConnections/"+connID+":sendDtmfTones"+v,
+		[]byte(`{"tones":["one","two","pound","nine"],"targetParticipant":{"rawId":"`+u.ID+`"},"operationContext":"send"}`), nil)
+	if st != 202 || !contains(string(body), `"operationContext":"send"`) {
+		t.Fatalf("sendDtmfTones: %d %s", st, body)
+	}
+	e.callback(connID, "SendDtmfTonesCompleted")
+	var got []string
+	waitFor(t, "baresip to detect the digits", 10*time.Second, func() bool {
+		got = got[:0]
+		for _, ev := range b.AllEvents() {
+			if ev.Type == "CALL_DTMF_START" {
+				got = append(got, ev.Param)
+			}
+		}
+		return len(got) >= 4
+	})
+	if fmt.Sprint(got) != "[1 2 # 9]" {
+		t.Fatalf("baresip detected %v", got)
+	}
+	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
+}
