@@ -1,6 +1,7 @@
 // Package media is the real-time media core of Switchboard: RTP legs,
-// SDP offer/answer, G.711 transcoding, RFC 4733 DTMF reception and
-// per-call mixing, all driven by one shared pacing clock.
+// SDP offer/answer, G.711 transcoding, DTMF reception and sending (RFC 4733
+// telephone-events, or in-band tones through package dtmf) and per-call
+// mixing, all driven by one shared pacing clock.
 //
 // # Shape
 //
@@ -49,6 +50,7 @@
 //	func (l *Leg) SetMuted(bool)
 //	func (l *Leg) SetSource(src FrameSource)  // heard by this leg only
 //	func (l *Leg) SetTap(fn func(frame []int16))
+//	func (l *Leg) SendDigits(digits string, tone, gap time.Duration, done func(error))
 //	func (l *Leg) Stats() Stats
 //
 // Handler (DTMF, Inactive) and the optional DTMFEndHandler receive leg
@@ -83,6 +85,15 @@
 //     peer does not send (hold).
 //   - RFC 4733: each telephone-event is reported exactly once at its onset
 //     (Handler.DTMF), and once more at its end to a DTMFEndHandler.
+//   - In-band DTMF: when the peer did not negotiate telephone-event, a
+//     dtmf.Detector runs on the leg's received audio (on the receive
+//     goroutine, per packet) and reports digits the same way; with
+//     telephone-event negotiated only the events count, so no digit is
+//     reported twice. See inband.go.
+//   - SendDigits plays digits from the clock: as RFC 4733 events that
+//     replace the audio packets (same SSRC and sequence) when
+//     telephone-event was negotiated, else as tones mixed into the audio
+//     the leg sends.
 //
 // # Concurrency
 //

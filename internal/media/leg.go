@@ -38,6 +38,7 @@ type Leg struct {
 	sessVer      uint64
 	source       *sourceBox
 	tap          func(frame []int16)
+	sendQ        []*digitRequest // SendDigits requests; the first is playing
 
 	mixer *Mixer // guarded by e.mu
 
@@ -47,6 +48,7 @@ type Leg struct {
 	rd  readerState // owned by the receive goroutine
 	tx  txState     // owned by the clock goroutine
 	mix mixState    // owned by the clock goroutine
+	ds  digitSender // owned by the clock goroutine
 
 	stats counters
 }
@@ -123,6 +125,7 @@ func (e *Engine) NewLeg(h Handler) (*Leg, error) {
 	l.tx.seq = uint16(rand.Uint32())
 	l.tx.ts = rand.Uint32()
 	l.initSender()
+	l.rd.inband.emit = l.inbandEvent
 
 	e.mu.Lock()
 	if e.closed {
@@ -242,6 +245,7 @@ func (l *Leg) Close() error {
 		l.mixer = nil
 	}
 	e.mu.Unlock()
+	l.failDigits(ErrClosed)
 	// net.UDPConn.Close returns once the descriptor is closed, so the port
 	// can be handed out again immediately.
 	err := l.conn.Close()

@@ -191,6 +191,7 @@ func (l *Leg) gather(acc *[FrameSamples]int32) {
 	}
 	l.mu.Lock()
 	ms.tap, ms.source, ms.to = l.tap, l.source, l.txAddr
+	l.nextDigitsLocked()
 	l.mu.Unlock()
 
 	has := l.pullFrame(&ms.in)
@@ -208,7 +209,8 @@ func (l *Leg) gather(acc *[FrameSamples]int32) {
 	}
 }
 
-// emit builds and sends the leg's mix-minus frame.
+// emit builds and sends the leg's mix-minus frame, or the DTMF being sent
+// (SendDigits) in its place or mixed into it.
 func (l *Leg) emit(acc *[FrameSamples]int32, voice *[FrameSamples]int16, skip uint32) {
 	ms := &l.mix
 	if !ms.active {
@@ -240,5 +242,8 @@ func (l *Leg) emit(acc *[FrameSamples]int32, voice *[FrameSamples]int16, skip ui
 		}
 		out[i] = saturate(v)
 	}
-	l.sendFrame(out, l.neg.Load(), ms.to, skip)
+	neg := l.neg.Load()
+	l.tx.ts += skip * FrameSamples
+	ev := l.digitTick(out, neg, l.tx.ts)
+	l.sendFrame(out, ev, neg, ms.to)
 }

@@ -28,6 +28,7 @@ type readerState struct {
 	ssrc    uint32
 	maxSeq  uint16
 	dtmf    dtmfReceiver
+	inband  inbandState
 }
 
 // readLoop receives datagrams until the socket is closed.
@@ -77,7 +78,7 @@ func (l *Leg) handlePacket(pkt []byte, from netip.AddrPort) {
 		l.receiveEvent(h, payload)
 		return
 	}
-	l.receiveAudio(h, payload, kind)
+	l.receiveAudio(h, payload, kind, neg)
 }
 
 // latch implements symmetric RTP (RFC 4961; also known as "comedia"):
@@ -99,7 +100,7 @@ func (l *Leg) latch(from netip.AddrPort) {
 	}
 }
 
-func (l *Leg) receiveAudio(h rtpHeader, payload []byte, kind payloadKind) {
+func (l *Leg) receiveAudio(h rtpHeader, payload []byte, kind payloadKind, neg *negotiated) {
 	rd := &l.rd
 	if rd.seqInit && h.ssrc == rd.ssrc {
 		d := int16(h.seq - rd.maxSeq)
@@ -116,6 +117,7 @@ func (l *Leg) receiveAudio(h rtpHeader, payload []byte, kind payloadKind) {
 		enc = encPCMA
 	}
 	n := enc.decode(rd.pcm[:], payload)
+	l.detectInband(h, rd.pcm[:n], neg)
 	l.rxMu.Lock()
 	dropped := l.ring.write(rd.pcm[:n])
 	l.rxMu.Unlock()

@@ -6,12 +6,14 @@ import (
 	"time"
 )
 
-// DTMFEvent is a telephone-event digit received on a leg (RFC 4733).
+// DTMFEvent is a digit received on a leg: an RFC 4733 telephone-event or,
+// when telephone-event was not negotiated, DTMF tones in the audio.
 type DTMFEvent struct {
 	// Digit is one of '0'-'9', '*', '#', 'A'-'D'.
 	Digit byte
 	// Duration is the event duration known when the event is reported: for
-	// Handler.DTMF the duration in the first packet seen (often 0), for
+	// Handler.DTMF the duration in the first packet seen (often 0), or for
+	// tones the time it took to recognise them (about 33 ms); for
 	// DTMFEndHandler.DTMFEnd the final duration.
 	Duration time.Duration
 }

@@ -13,32 +13,43 @@ type txState struct {
 	platformSender
 }
 
-// sendFrame encodes pcm with the negotiated codec and sends one RTP packet
-// to the current destination, unless the negotiated direction or the lack
-// of a destination forbids sending. The RTP timestamp advances by one frame
-// either way (plus skip frames the clock could not run), so it always
-// reflects the sampling instant (RFC 3550 §5.1). It never blocks.
-func (l *Leg) sendFrame(pcm *[FrameSamples]int16, neg *negotiated, to netip.AddrPort, skip uint32) {
+// sendFrame sends one RTP packet to the current destination: the
+// telephone-event ev when it is to be sent and the peer accepts events,
+// else pcm encoded with the negotiated codec. Nothing is sent when the
+// negotiated direction or the lack of a destination forbids it. The RTP
+// timestamp advances by one frame either way (the caller adds frames the
+// clock skipped), so it always reflects the sampling instant (RFC 3550
+// §5.1). It never blocks.
+func (l *Leg) sendFrame(pcm *[FrameSamples]int16, ev eventPacket, neg *negotiated, to netip.AddrPort) {
 	tx := &l.tx
-	tx.ts += skip * FrameSamples
 	if neg == nil || !neg.localDir.Sends() || !to.IsValid() {
 		tx.ts += FrameSamples
 		tx.sending = false
 		return
 	}
-	putRTPHeader(tx.buf[:], rtpHeader{
+	h := rtpHeader{
 		// RFC 3551 §4.1: the marker bit flags the first packet of a talkspurt.
 		marker:      !tx.sending,
 		payloadType: neg.tx.pt,
 		seq:         tx.seq,
 		timestamp:   tx.ts,
 		ssrc:        tx.ssrc,
-	})
-	neg.tx.enc.encode(tx.buf[rtpHeaderLen:], pcm[:])
+	}
+	n := rtpHeaderLen + FrameSamples
+	if ev.send && neg.txEventPT >= 0 {
+		// RFC 4733 §2.2: the marker bit starts an event, whose packets
+		// all carry the timestamp of its first one.
+		h.marker, h.payloadType, h.timestamp = ev.marker, uint8(neg.txEventPT), ev.ts
+		putEvent(tx.buf[rtpHeaderLen:], ev)
+		n = rtpHeaderLen + 4
+	} else {
+		neg.tx.enc.encode(tx.buf[rtpHeaderLen:], pcm[:])
+	}
+	putRTPHeader(tx.buf[:], h)
 	tx.seq++
 	tx.ts += FrameSamples
 	tx.sending = true
-	if err := l.writePacket(tx.buf[:], to); err != nil {
+	if err := l.writePacket(tx.buf[:n], to); err != nil {
 		l.stats.sendErrors.Add(1)
 		if !tx.warned {
 			tx.warned = true
@@ -47,5 +58,5 @@ func (l *Leg) sendFrame(pcm *[FrameSamples]int16, neg *negotiated, to netip.Addr
 		return
 	}
 	l.stats.packetsOut.Add(1)
-	l.stats.bytesOut.Add(uint64(len(tx.buf)))
+	l.stats.bytesOut.Add(uint64(n))
 }

@@ -30,7 +30,9 @@ type FrameSource interface {
 // for Inactive) and must not block for long. They may call methods of the
 // leg, including Close.
 type Handler interface {
-	// DTMF is called exactly once per RFC 4733 event, at its onset.
+	// DTMF is called exactly once per RFC 4733 event, at its onset, or,
+	// when the peer did not negotiate telephone-event, once per digit
+	// detected in the received audio, when it is recognised.
 	DTMF(d DTMFEvent)
 	// Inactive is called once when a started leg has received no RTP for
 	// Config.InactivityTimeout. It is called again only after RTP was
@@ -40,7 +42,8 @@ type Handler interface {
 
 // DTMFEndHandler may additionally be implemented by a Handler to learn
 // when a digit ends, with its final duration. It is called at most once per
-// event, after DTMF, and not at all if every end packet was lost.
+// event, after DTMF, and not at all if every end packet was lost (or, for
+// in-band digits, if the leg stops receiving audio during the tone).
 type DTMFEndHandler interface {
 	DTMFEnd(d DTMFEvent)
 }

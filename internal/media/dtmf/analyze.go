@@ -70,11 +70,13 @@ func (d *Detector) analyze(e float32) byte {
 func goertzel4(x *[winLen]float32, c, p *[4]float32) {
 	c0, c1, c2, c3 := c[0], c[1], c[2], c[3]
 	var a1, a2, b1, b2, d1, d2, e1, e2 float32
+	// (v-s2) does not depend on s1, so each filter's loop-carried chain is
+	// one multiply and one add.
 	for _, v := range x {
-		a1, a2 = v+c0*a1-a2, a1
-		b1, b2 = v+c1*b1-b2, b1
-		d1, d2 = v+c2*d1-d2, d1
-		e1, e2 = v+c3*e1-e2, e1
+		a1, a2 = (v-a2)+c0*a1, a1
+		b1, b2 = (v-b2)+c1*b1, b1
+		d1, d2 = (v-d2)+c2*d1, d1
+		e1, e2 = (v-e2)+c3*e1, e1
 	}
 	// |X|² = s1² + s2² - c·s1·s2, and a sine of amplitude A gives
 	// |X| = A·N/2, so mean power A²/2 = 2|X|²/N².
