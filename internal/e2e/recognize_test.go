@@ -2,8 +2,14 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/switchboard-oss/switchboard/internal/media/dtmf"
+	"github.com/switchboard-oss/switchboard/internal/media/g711"
+	"github.com/switchboard-oss/switchboard/internal/testpeer"
 )
 
 // recognize with maxTonesToCollect 4 collects exactly the digits SIPp
@@ -128,6 +134,83 @@ func TestHoldUnhold(t *testing.T) {
 	ev := e.callback(connID, "HoldFailed")
 	if ev.OperationContext() != "moh" {
 		t.Fatalf("HoldFailed = %v", ev.Data())
+	}
+	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
+	sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
+}
+
+// A caller whose phone did not offer telephone-event sends its digits as
+// tones in the G.711 audio; the server hears them in-band. The stop tone
+// ends the recognition.
+func TestRecognizeInbandDTMF(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	pcm := dtmf.GenerateSequence("12#", 100*time.Millisecond, 100*time.Millisecond)
+	ulaw := make([]byte, len(pcm))
+	g711.EncodeUlawFrame(ulaw, pcm)
+	sipp := testpeer.RunSIPp(t, testpeer.SIPpOptions{Scenario: "uac_inband.xml", Remote: e.sb.sipAddr(), Service: ownedNumber,
+		Vars: map[string]string{"caller": caller}, LocalIP: "127.0.0.2", Timeout: 40 * time.Second, Files: map[string][]byte{"inband.raw": ulaw}})
+	connID := e.answer(e.incomingCall("4:"+caller), "inband")
+	e.callback(connID, "CallConnected")
+	st, b := e.sb.do("POST", "/calling/callConnections/"+connID+":recognize"+v, []byte(`{"recognizeInputType":"dtmf",`+
+		`"recognizeOptions":{"targetParticipant":{"rawId":"4:`+caller+`"},"initialSilenceTimeoutInSeconds":10,`+
+		`"dtmfOptions":{"maxTonesToCollect":4,"stopTones":["pound"]}}}`), nil)
+	if st != 202 {
+		t.Fatalf("recognize: %d %s", st, b)
+	}
+	ev := e.callback(connID, "RecognizeCompleted")
+	ri, _ := ev.Data()["resultInformation"].(map[string]any)
+	if got := fmt.Sprint(ev.Data()["dtmfResult"]); got != "map[tones:[one two pound]]" || ri["subCode"] != float64(8514) {
+		t.Fatalf("RecognizeCompleted = %v", ev.Data())
+	}
+	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
+	sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
+}
+
+// With interruptPrompt, the first digit stops a long prompt and counts; the
+// digits pressed during it are collected.
+func TestRecognizeInterruptsPrompt(t *testing.T) {
+	long := testpeer.ToneWAV(440, 20.0).Encode()
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(long) }))
+	defer files.Close()
+	e := newEnv(t, serverOptions{})
+	sipp := startCaller(t, e.sb, "uac_dtmf.xml", nil)
+	connID := e.answer(e.incomingCall("4:"+caller), "barge")
+	e.callback(connID, "CallConnected")
+	st, b := e.sb.do("POST", "/calling/callConnections/"+connID+":recognize"+v, []byte(`{"recognizeInputType":"dtmf",`+
+		`"playPrompt":{"kind":"file","file":{"uri":"`+files.URL+`/menu.wav"}},`+
+		`"recognizeOptions":{"interruptPrompt":true,"targetParticipant":{"rawId":"4:`+caller+`"},"initialSilenceTimeoutInSeconds":5,`+
+		`"dtmfOptions":{"maxTonesToCollect":4}}}`), nil)
+	if st != 202 {
+		t.Fatalf("recognize: %d %s", st, b)
+	}
+	ev := e.callback(connID, "RecognizeCompleted")
+	if got := fmt.Sprint(ev.Data()["dtmfResult"]); got != "map[tones:[one two three four]]" {
+		t.Fatalf("RecognizeCompleted = %v", ev.Data())
+	}
+	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
+	sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
+}
+
+// A choices recognize is answered by a choice's tone.
+func TestRecognizeChoiceByTone(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	sipp := startCaller(t, e.sb, "uac_dtmf.xml", nil)
+	connID := e.answer(e.incomingCall("4:"+caller), "choice")
+	e.callback(connID, "CallConnected")
+	st, b := e.sb.do("POST", "/calling/callConnections/"+connID+":recognize"+v, []byte(`{"recognizeInputType":"choices",`+
+		`"recognizeOptions":{"targetParticipant":{"rawId":"4:`+caller+`"},"initialSilenceTimeoutInSeconds":10,`+
+		`"choices":[{"label":"Sales","phrases":["sales"],"tone":"one"},{"label":"Support","phrases":["support"],"tone":"two"}]}}`), nil)
+	if st != 202 {
+		t.Fatalf("recognize: %d %s", st, b)
+	}
+	ev := e.callback(connID, "RecognizeCompleted")
+	d := ev.Data()
+	if cr, _ := d["choiceResult"].(map[string]any); d["recognitionType"] != "choices" || cr["label"] != "Sales" {
+		t.Fatalf("RecognizeCompleted = %v", d)
+	}
+	// SIPp takes a BYE only once it has pressed all its digits.
+	if _, err := sipp.WaitLog(ctxTimeout(t, 10*time.Second), "DIGITS_SENT"); err != nil {
+		t.Fatal(err)
 	}
 	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
 	sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
