@@ -20,6 +20,10 @@ build: ## build bin/switchboard
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/switchboard
 
 run: build ## run the server with embedded defaults (HTTPS API on 127.0.0.1:8443, SIP on 5060)
+	@command -v espeak-ng >/dev/null || { echo "installing espeak-ng for text-to-speech"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null; fi; } || \
+		echo "espeak-ng is not installed: text-to-speech plays will fail"
 	@mkdir -p $(DATA)
 	@[ -s $(DATA)/accesskey ] || ./$(BIN) keygen > $(DATA)/accesskey
 	@echo "connection string: endpoint=https://127.0.0.1:8443/;accesskey=$$(cat $(DATA)/accesskey)"
