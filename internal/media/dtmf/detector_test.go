@@ -248,3 +248,45 @@ func TestOtherEnergyAndHarmonics(t *testing.T) {
 		t.Errorf("C at -1.5%%/+1.5%%: detected %q", got)
 	}
 }
+
+// FuzzDetector feeds arbitrary PCM in arbitrary chunks: events must be
+// valid digits, onsets and ends must alternate, and nothing may panic.
+func FuzzDetector(f *testing.F) {
+	f.Add([]byte{7}, []byte{0, 1, 2, 3})
+	f.Add([]byte{160, 3, 40}, func() []byte {
+		pcm := concat(Generate('5', 60*time.Millisecond), silence(400), Generate('D', 50*time.Millisecond))
+		b := make([]byte, 2*len(pcm))
+		for i, s := range pcm {
+			b[2*i], b[2*i+1] = byte(s), byte(s>>8)
+		}
+		return b
+	}())
+	f.Fuzz(func(t *testing.T, chunks, data []byte) {
+		pcm := make([]int16, len(data)/2)
+		for i := range pcm {
+			pcm[i] = int16(uint16(data[2*i]) | uint16(data[2*i+1])<<8)
+		}
+		var d Detector
+		var open byte
+		emit := func(e Event) {
+			switch {
+			case !ValidDigit(e.Digit) || e.Digit >= 'a':
+				t.Fatalf("invalid digit %q", e.Digit)
+			case !e.End && open == 0:
+				open = e.Digit
+			case e.End && open == e.Digit:
+				open = 0
+			default:
+				t.Fatalf("event %+v with %q open", e, open)
+			}
+		}
+		for i := 0; len(pcm) > 0; i++ {
+			n := len(pcm)
+			if len(chunks) > 0 {
+				n = min(n, int(chunks[i%len(chunks)])+1)
+			}
+			d.Process(pcm[:n], emit)
+			pcm = pcm[n:]
+		}
+	})
+}

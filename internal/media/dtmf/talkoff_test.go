@@ -33,9 +33,14 @@ var espeakVoices = []struct{ voice, pitch, speed string }{
 	{"en-us+klatt", "60", "150"},
 }
 
+// espeakBinary returns espeak-ng's path, skipping the test when it is not
+// installed (or in -short mode) unless REQUIRE_TEST_PEERS=1.
 func espeakBinary(t testing.TB) string {
 	t.Helper()
 	required := os.Getenv("REQUIRE_TEST_PEERS") == "1"
+	if testing.Short() && !required {
+		t.Skip("-short: not running espeak-ng")
+	}
 	p, err := exec.LookPath("espeak-ng")
 	if err != nil {
 		if required {
