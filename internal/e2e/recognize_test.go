@@ -36,6 +36,7 @@ func TestRecognizeDTMFFromSIPpPcaps(t *testing.T) {
 	if !contains(string(ev.Parsed), "four") {
 		t.Fatalf("parsed = %s", ev.Parsed)
 	}
+	digitsSent(t, sipp)
 	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
 	sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
 }
@@ -66,7 +67,7 @@ func TestRecognizeInitialSilence(t *testing.T) {
 }
 
 // Continuous DTMF reports every digit once, in order, with increasing
-// sequence ids; stopping it says so.
+// sequence ids, whether it came as RFC 4733 or SIP INFO; stopping it says so.
 func TestContinuousDTMF(t *testing.T) {
 	e := newEnv(t, serverOptions{})
 	sipp := startCaller(t, e.sb, "uac_dtmf.xml", nil)
@@ -78,16 +79,17 @@ func TestContinuousDTMF(t *testing.T) {
 		t.Fatalf("start: %d %s", st, b)
 	}
 	var got []string
-	waitFor(t, "four tones", 20*time.Second, func() bool {
+	waitFor(t, "five tones", 20*time.Second, func() bool {
 		got = got[:0]
 		for _, ev := range e.callbacks(connID) {
 			if ev.ParsedKind == "ContinuousDtmfRecognitionToneReceived" {
 				got = append(got, fmt.Sprintf("%v:%v", ev.Data()["sequenceId"], ev.Data()["tone"]))
 			}
 		}
-		return len(got) >= 4
+		return len(got) >= 5
 	})
-	if fmt.Sprint(got) != "[1:one 2:two 3:three 4:four]" {
+	// Four RFC 4733 events and a SIP INFO.
+	if fmt.Sprint(got) != "[1:one 2:two 3:three 4:four 5:pound]" {
 		t.Fatalf("tones %v", got)
 	}
 	st, b = e.sb.do("POST", "/calling/callConnections/"+connID+":stopContinuousDtmfRecognition"+v,
@@ -96,6 +98,7 @@ func TestContinuousDTMF(t *testing.T) {
 		t.Fatalf("stop: %d %s", st, b)
 	}
 	e.callback(connID, "ContinuousDtmfRecognitionStopped")
+	digitsSent(t, sipp)
 	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
 	sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
 }
@@ -187,6 +190,7 @@ func TestRecognizeInterruptsPrompt(t *testing.T) {
 	if got := fmt.Sprint(ev.Data()["dtmfResult"]); got != "map[tones:[one two three four]]" {
 		t.Fatalf("RecognizeCompleted = %v", ev.Data())
 	}
+	digitsSent(t, sipp)
 	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
 	sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
 }
@@ -208,10 +212,15 @@ func TestRecognizeChoiceByTone(t *testing.T) {
 	if cr, _ := d["choiceResult"].(map[string]any); d["recognitionType"] != "choices" || cr["label"] != "Sales" {
 		t.Fatalf("RecognizeCompleted = %v", d)
 	}
-	// SIPp takes a BYE only once it has pressed all its digits.
-	if _, err := sipp.WaitLog(ctxTimeout(t, 10*time.Second), "DIGITS_SENT"); err != nil {
-		t.Fatal(err)
-	}
+	digitsSent(t, sipp)
 	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
 	sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
+}
+
+// digitsSent waits until uac_dtmf.xml has sent all its digits: SIPp takes a
+// BYE only after that.
+func digitsSent(t *testing.T, sipp *testpeer.SIPpRun) {
+	if _, err := sipp.WaitLog(ctxTimeout(t, 15*time.Second), "DIGITS_SENT"); err != nil {
+		t.Fatal(err)
+	}
 }
