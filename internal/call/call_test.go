@@ -42,7 +42,7 @@ func (l *fakeLeg) Hangup(context.Context) error {
 	l.mu.Unlock()
 	return nil
 }
-func (l *fakeLeg) RemoteSDP() []byte   { return []byte(offer) }
+func (l *fakeLeg) RemoteSDP() []byte { return []byte(offer) }
 func (l *fakeLeg) OnDTMF(func(byte)) {}
 func (l *fakeLeg) Ring() error {
 	l.mu.Lock()
