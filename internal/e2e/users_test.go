@@ -205,3 +205,37 @@ func TestSendDTMFToBaresip(t *testing.T) {
 	}
 	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
 }
+
+// baresip presses keys (sndcode, RFC 4733): recognize collects them up to
+// the stop tone.
+func TestRecognizeDTMFFromBaresip(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	var u user
+	e.sb.adminJSON("POST", "/admin/v1/users", map[string]any{"username": "ivan"}, &u, 201)
+	b := testpeer.StartBaresip(t, testpeer.BaresipOptions{SIPUser: u.Username, Password: u.Password, Registrar: e.sb.sipAddr(), AutoAnswer: true})
+	if err := b.WaitRegistered(ctxTimeout(t, 15*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var props map[string]any
+	e.op("createCall", map[string]any{"target": u.ID, "callbackUrl": e.app.CallbackURL("keys")}, &props)
+	connID := props["callConnectionId"].(string)
+	e.callback(connID, "CallConnected")
+	st, body := e.sb.do("POST", "/calling/callConnections/"+connID+":recognize"+v, []byte(`{"recognizeInputType":"dtmf",`+
+		`"recognizeOptions":{"targetParticipant":{"rawId":"`+u.ID+`"},"initialSilenceTimeoutInSeconds":10,`+
+		`"dtmfOptions":{"interToneTimeoutInSeconds":5,"maxTonesToCollect":4,"stopTones":["pound"]}}}`), nil)
+	if st != 202 {
+		t.Fatalf("recognize: %d %s", st, body)
+	}
+	for _, k := range []string{"7", "0", "#"} {
+		if _, err := b.Command(ctxTimeout(t, 5*time.Second), "sndcode", k); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond) // one key at a time, as a person presses them
+	}
+	ev := e.callback(connID, "RecognizeCompleted")
+	ri, _ := ev.Data()["resultInformation"].(map[string]any)
+	if got := fmt.Sprint(ev.Data()["dtmfResult"]); got != "map[tones:[seven zero pound]]" || ri["subCode"] != float64(8514) {
+		t.Fatalf("RecognizeCompleted = %v", ev.Data())
+	}
+	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
+}
