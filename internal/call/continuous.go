@@ -40,17 +40,10 @@ func (m *Manager) StopContinuousDTMF(ctx context.Context, connID string, target 
 
 // onParticipant runs f on the call's goroutine with a live participant.
 func (m *Manager) onParticipant(ctx context.Context, connID string, target acs.Identifier, f func(*Call, *participant) error) error {
-	c, err := m.byConnection(connID)
-	if err != nil {
-		return err
-	}
-	return c.do(ctx, func() error {
-		if c.state != stateConnected {
-			return acs.Errorf(400, "BadRequest", 8501, "the call is not established (%s)", c.stateText())
-		}
-		p := c.participant(target)
-		if p == nil {
-			return acs.Errorf(400, "BadRequest", 8558, "participant %s is not in the call", target.RawID)
+	return m.onConnected(ctx, connID, func(c *Call) error {
+		p, err := c.mustParticipant(target)
+		if err != nil {
+			return err
 		}
 		return f(c, p)
 	})

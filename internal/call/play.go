@@ -78,24 +78,15 @@ func (m *Manager) Play(ctx context.Context, connID string, req PlayRequest) erro
 	if len(req.Sources) == 0 {
 		return acs.BadRequest("playSources is required and must not be empty")
 	}
-	for i, s := range req.Sources {
-		if err := s.Validate(); err != nil {
-			return acs.BadRequest("playSources[%d]: %v", i, err)
-		}
-	}
-	c, err := m.byConnection(connID)
-	if err != nil {
+	if err := validateSources("playSources", req.Sources); err != nil {
 		return err
 	}
-	return c.do(ctx, func() error {
-		if c.state != stateConnected {
-			return acs.Errorf(400, "BadRequest", 8501, "the call is not established (%s)", c.stateText())
-		}
+	return m.onConnected(ctx, connID, func(c *Call) error {
 		op := &mediaOp{opContext: req.OperationContext, callbackURI: req.CallbackURI, sources: req.Sources, loop: req.Loop}
 		for _, id := range req.PlayTo {
-			p := c.participant(id)
-			if p == nil {
-				return acs.Errorf(400, "BadRequest", 8558, "participant %s is not in the call", id.RawID)
+			p, err := c.mustParticipant(id)
+			if err != nil {
+				return err
 			}
 			op.targets = append(op.targets, p)
 		}
@@ -306,6 +297,38 @@ func (c *Call) emitOp(op *mediaOp, event string, res acs.ResultInformation, fail
 		}
 		return *b
 	})
+}
+
+// validateSources checks the shape of play sources.
+func validateSources(field string, srcs []acs.PlaySource) error {
+	for i, s := range srcs {
+		if err := s.Validate(); err != nil {
+			return acs.BadRequest("%s[%d]: %v", field, i, err)
+		}
+	}
+	return nil
+}
+
+// onConnected runs f on the goroutine of a connected call.
+func (m *Manager) onConnected(ctx context.Context, connID string, f func(*Call) error) error {
+	c, err := m.byConnection(connID)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, func() error {
+		if c.state != stateConnected {
+			return acs.Errorf(400, "BadRequest", 8501, "the call is not established (%s)", c.stateText())
+		}
+		return f(c)
+	})
+}
+
+// mustParticipant finds a live participant or says it is not in the call.
+func (c *Call) mustParticipant(id acs.Identifier) (*participant, error) {
+	if p := c.participant(id); p != nil {
+		return p, nil
+	}
+	return nil, acs.Errorf(400, "BadRequest", 8558, "participant %s is not in the call", id.RawID)
 }
 
 // participant finds a live participant by identifier.

@@ -79,22 +79,13 @@ func (m *Manager) Recognize(ctx context.Context, connID string, req RecognizeReq
 	default:
 		return acs.BadRequest("recognizeInputType %q is not dtmf, choices, speech or speechOrDtmf", req.InputType)
 	}
-	for i, s := range req.Prompts {
-		if err := s.Validate(); err != nil {
-			return acs.BadRequest("playPrompts[%d]: %v", i, err)
-		}
-	}
-	c, err := m.byConnection(connID)
-	if err != nil {
+	if err := validateSources("playPrompts", req.Prompts); err != nil {
 		return err
 	}
-	return c.do(ctx, func() error {
-		if c.state != stateConnected {
-			return acs.Errorf(400, "BadRequest", 8501, "the call is not established (%s)", c.stateText())
-		}
-		p := c.participant(req.Target)
-		if p == nil {
-			return acs.Errorf(400, "BadRequest", 8558, "participant %s is not in the call", req.Target.RawID)
+	return m.onConnected(ctx, connID, func(c *Call) error {
+		p, err := c.mustParticipant(req.Target)
+		if err != nil {
+			return err
 		}
 		for _, op := range c.ops {
 			if op.rec != nil {
