@@ -66,6 +66,19 @@ func (c *Call) continuousTone(p *participant, digit byte) {
 	})
 }
 
+// continuousToneFailed tells a continuous DTMF subscriber that a signal
+// arrived that is not a tone it can report (e.g. a hook flash).
+func (c *Call) continuousToneFailed(p *participant) {
+	if p.continuous == nil || c.conn == nil {
+		return
+	}
+	url := c.conn.callbackURI
+	if p.continuous.callbackURI != "" {
+		url = p.continuous.callbackURI
+	}
+	c.emitTo(url, p.continuous.opContext, acs.EventContinuousToneFailed, &acs.ResultIncorrectTone, nil)
+}
+
 // Hold takes target out of the conversation: what they say no longer
 // reaches the others, and they hear music on hold (the play source, looped)
 // or silence. ParticipantsUpdated shows isOnHold.

@@ -144,6 +144,7 @@ func (c *Call) recognizeTimeout(op *mediaOp, gen int) {
 // onDTMF routes a participant's digit to the running recognize operation.
 func (c *Call) onDTMF(p *participant, digit byte) {
 	if _, ok := acs.ToneName(digit); !ok {
+		c.continuousToneFailed(p) // a signal that is not a DTMF tone
 		return
 	}
 	c.continuousTone(p, digit)

@@ -119,3 +119,50 @@ func TestRecognizeRules(t *testing.T) {
 		t.Fatal("speech recognize accepted without an engine")
 	}
 }
+
+// Continuous DTMF numbers every tone and reports a signal that is not a
+// tone (a hook flash in SIP INFO) as ToneFailed.
+func TestContinuousTones(t *testing.T) {
+	m, c, sink, id := connected(t)
+	caller := acs.PhoneNumber("+15550001111")
+	if err := m.StartContinuousDTMF(context.Background(), id, caller, "cd", ""); err != nil {
+		t.Fatal(err)
+	}
+	press(c, "5?9")
+	eventually(t, "three continuous events", func() bool {
+		n := 0
+		for _, e := range sink.callbacks() {
+			if strings.HasPrefix(e, "ContinuousDtmf") {
+				n++
+			}
+		}
+		return n == 3
+	})
+	var got []string
+	tones := 0
+	sink.mu.Lock()
+	for _, e := range sink.events {
+		switch d := e.data.(type) {
+		case acs.ToneReceivedData:
+			got = append(got, d.Tone)
+			tones++
+			if d.SequenceID != tones {
+				t.Errorf("sequenceId %d for tone %d", d.SequenceID, tones)
+			}
+		case acs.CallEventData:
+			if e.typ == acs.EventContinuousToneFailed {
+				got = append(got, "failed")
+			}
+		}
+	}
+	sink.mu.Unlock()
+	if strings.Join(got, ",") != "five,failed,nine" {
+		t.Fatalf("continuous events %v", got)
+	}
+	if err := m.StopContinuousDTMF(context.Background(), id, caller, "cd", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.StopContinuousDTMF(context.Background(), id, caller, "cd", ""); err == nil {
+		t.Fatal("stopping twice succeeded")
+	}
+}

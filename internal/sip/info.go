@@ -4,10 +4,16 @@ import (
 	"strings"
 )
 
+// unknownSignal is reported for a DTMF INFO whose signal is not a DTMF
+// digit (e.g. Signal=16, a hook flash), so that the call can say the tone
+// could not be handled.
+const unknownSignal = '?'
+
 // parseDTMFInfo reads a digit from a SIP INFO body: application/dtmf-relay
 // ("Signal=5\r\nDuration=160", the de-facto format of Cisco and most PBXs)
 // or application/dtmf (the digit alone). Event codes 10 and 11 stand for
-// '*' and '#', as in RFC 4733.
+// '*' and '#', as in RFC 4733. A signal that is present but not a digit
+// gives unknownSignal.
 func parseDTMFInfo(contentType string, body []byte) (byte, bool) {
 	ct := strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
 	text := strings.TrimSpace(string(body))
@@ -16,7 +22,14 @@ func parseDTMFInfo(contentType string, body []byte) (byte, bool) {
 		for _, line := range strings.Split(text, "\n") {
 			k, v, ok := strings.Cut(line, "=")
 			if ok && strings.EqualFold(strings.TrimSpace(k), "signal") {
-				return dtmfDigit(strings.TrimSpace(v))
+				v = strings.TrimSpace(v)
+				if d, ok := dtmfDigit(v); ok {
+					return d, true
+				}
+				if v != "" {
+					return unknownSignal, true
+				}
+				return 0, false
 			}
 		}
 	case "application/dtmf":

@@ -15,7 +15,7 @@ func TestParseDTMFInfo(t *testing.T) {
 		{"Application/DTMF-Relay; charset=x", "Signal=d", 'D', true},
 		{"application/dtmf", "7", '7', true},
 		{"application/dtmf-relay", "Duration=160", 0, false},
-		{"application/dtmf-relay", "Signal=99", 0, false},
+		{"application/dtmf-relay", "Signal=16", '?', true}, // hook flash: present, not a digit
 		{"application/dtmf-relay", "Signal=", 0, false},
 		{"application/broadsoft", "Signal=5", 0, false},
 		{"", "", 0, false},
@@ -33,7 +33,7 @@ func FuzzParseDTMFInfo(f *testing.F) {
 	f.Add("application/dtmf", []byte("#"))
 	f.Fuzz(func(t *testing.T, ct string, body []byte) {
 		d, ok := parseDTMFInfo(ct, body)
-		if ok && !(d >= '0' && d <= '9' || d >= 'A' && d <= 'D' || d == '*' || d == '#') {
+		if ok && !(d >= '0' && d <= '9' || d >= 'A' && d <= 'D' || d == '*' || d == '#' || d == unknownSignal) {
 			t.Fatalf("invalid digit %q", d)
 		}
 	})
