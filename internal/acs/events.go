@@ -74,3 +74,26 @@ type ParticipantLifecycleData struct {
 	Participant   IdentifierModel `json:"participant"`
 	DisplayName   string          `json:"displayName,omitempty"`
 }
+
+// Participant operation events.
+const (
+	EventAddParticipantSucceeded       = "AddParticipantSucceeded"
+	EventAddParticipantFailed          = "AddParticipantFailed"
+	EventRemoveParticipantSucceeded    = "RemoveParticipantSucceeded"
+	EventRemoveParticipantFailed       = "RemoveParticipantFailed"
+	EventCancelAddParticipantSucceeded = "CancelAddParticipantSucceeded"
+	EventCancelAddParticipantFailed    = "CancelAddParticipantFailed"
+)
+
+// ParticipantEventData is the data of Add/RemoveParticipant events; the SDK
+// requires participant.
+type ParticipantEventData struct {
+	CallEventData
+	Participant IdentifierModel `json:"participant"`
+}
+
+// InvitationEventData is the data of CancelAddParticipant events.
+type InvitationEventData struct {
+	CallEventData
+	InvitationID string `json:"invitationId"`
+}

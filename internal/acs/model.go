@@ -98,3 +98,47 @@ func RejectReasonStatus(reason string) (status int, text string, ok bool) {
 	}
 	return 0, "", false
 }
+
+// AddParticipantRequest is the body of …/participants:add.
+type AddParticipantRequest struct {
+	SourceCallerIDNumber       *PhoneNumberModel     `json:"sourceCallerIdNumber,omitempty"`
+	SourceDisplayName          string                `json:"sourceDisplayName,omitempty"`
+	ParticipantToAdd           *IdentifierModel      `json:"participantToAdd"`
+	InvitationTimeoutInSeconds *int                  `json:"invitationTimeoutInSeconds,omitempty"`
+	OperationContext           string                `json:"operationContext,omitempty"`
+	OperationCallbackURI       string                `json:"operationCallbackUri,omitempty"`
+	CustomCallingContext       *CustomCallingContext `json:"customCallingContext,omitempty"`
+}
+
+// AddParticipantResponse is the response of …/participants:add.
+type AddParticipantResponse struct {
+	Participant      *CallParticipant `json:"participant,omitempty"`
+	OperationContext string           `json:"operationContext,omitempty"`
+	InvitationID     string           `json:"invitationId,omitempty"`
+}
+
+// RemoveParticipantRequest is the body of …/participants:remove.
+type RemoveParticipantRequest struct {
+	ParticipantToRemove  *IdentifierModel `json:"participantToRemove"`
+	OperationContext     string           `json:"operationContext,omitempty"`
+	OperationCallbackURI string           `json:"operationCallbackUri,omitempty"`
+}
+
+// MuteParticipantsRequest is the body of …/participants:mute.
+type MuteParticipantsRequest struct {
+	TargetParticipants []IdentifierModel `json:"targetParticipants"`
+	OperationContext   string            `json:"operationContext,omitempty"`
+}
+
+// CancelAddParticipantRequest is the body of …/participants:cancelAddParticipant.
+type CancelAddParticipantRequest struct {
+	InvitationID         string `json:"invitationId"`
+	OperationContext     string `json:"operationContext,omitempty"`
+	OperationCallbackURI string `json:"operationCallbackUri,omitempty"`
+}
+
+// OperationContextResult is the body of responses that only echo the context.
+type OperationContextResult struct {
+	OperationContext string `json:"operationContext,omitempty"`
+	InvitationID     string `json:"invitationId,omitempty"`
+}

@@ -88,7 +88,15 @@ func (s *Server) lookupCalling(method string, segs []string) handlerFunc {
 		}
 		if method == http.MethodPost {
 			switch action {
-			case "add", "remove", "mute", "cancelAddParticipant", "moveHere":
+			case "add":
+				return s.addParticipant(id)
+			case "remove":
+				return s.removeParticipant(id)
+			case "mute":
+				return s.muteParticipants(id)
+			case "cancelAddParticipant":
+				return s.cancelAddParticipant(id)
+			case "moveHere":
 				return notImplemented("participants:" + action)
 			}
 		}

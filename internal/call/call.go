@@ -90,9 +90,10 @@ type Call struct {
 	answeredAt  time.Time
 	sipStatus   int
 	resultSub   int
-	pending     *participant // the caller, until the call is connected
-	ops         []*mediaOp   // media operations: the head runs, the rest wait
-	sends       []*sendOp    // sendDtmfTones in progress
+	pending     *participant  // the caller, until the call is connected
+	ops         []*mediaOp    // media operations: the head runs, the rest wait
+	sends       []*sendOp     // sendDtmfTones in progress
+	invites     []*invitation // addParticipant dials in progress
 }
 
 func (m *Manager) newCall(direction string, from, to acs.Identifier) *Call {
@@ -204,15 +205,19 @@ func (c *Call) watch(p *participant) {
 	p.leg.OnEnd(func(cause EndCause) { c.post(func() { c.legEnded(p, cause) }) })
 }
 
-// legEnded handles a peer ending its leg.
+// legEnded handles a peer ending its leg. A call the app controls goes on
+// while anyone is left; a redirect bridge (no app) ends when a party leaves.
 func (c *Call) legEnded(p *participant, cause EndCause) {
 	if p.gone || c.state == stateEnded {
 		return
 	}
-	p.gone = true
 	c.log.Info("participant left", "participant", p.id.RawID, "cause", cause.String())
-	// A 1:1 call (and a redirect bridge) ends when a party leaves.
-	c.end(endRemote)
+	c.dropParticipant(p, false)
+	if c.conn == nil {
+		c.end(endRemote)
+		return
+	}
+	c.afterLeave()
 }
 
 // connected marks the app's connection connected and tells the app.
@@ -251,6 +256,9 @@ func (c *Call) end(r endReason) {
 	}
 	c.m.events.Expire(incomingTag(c.serverCallID))
 	c.cancelOps() // every pending operation gets its one terminal event first
+	for _, inv := range c.invites {
+		inv.cancel() // their dials end; added() sees the call ended
+	}
 	for len(c.sends) > 0 {
 		c.finishSend(c.sends[0], acs.EventSendDTMFFailed, acs.ResultCanceled)
 	}
@@ -284,6 +292,9 @@ func (c *Call) end(r endReason) {
 	}
 	if wasConnected {
 		for _, p := range c.parts {
+			if p.gone {
+				continue // its removal was published when it left
+			}
 			c.subscriptionEvent(acs.EventParticipantRemoved, acs.ParticipantLifecycleData{
 				ServerCallID: c.serverCallID, CorrelationID: c.correlationID, Participant: p.id.Model(),
 			})

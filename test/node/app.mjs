@@ -550,6 +550,12 @@ const ops = {
   async removeParticipant(a) {
     return conn(a).removeParticipant(identifierFromRawId(a.rawId), opOptions(a));
   },
+  async cancelAddParticipant(a) {
+    return conn(a).cancelAddParticipantOperation(a.invitationId, opOptions(a));
+  },
+  async muteParticipant(a) {
+    return conn(a).muteParticipant(identifierFromRawId(a.rawId), opOptions(a));
+  },
   async transferCallToParticipant(a) {
     const options = opOptions(a);
     if (a.transferee) options.transferee = identifierFromRawId(a.transferee);

@@ -1,0 +1,114 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/switchboard-oss/switchboard/internal/acs"
+	"github.com/switchboard-oss/switchboard/internal/call"
+)
+
+func (s *Server) addParticipant(id string) handlerFunc {
+	return func(r *http.Request, body []byte) (int, any, error) {
+		var req acs.AddParticipantRequest
+		if err := decode(body, &req); err != nil {
+			return 0, nil, err
+		}
+		if req.ParticipantToAdd == nil {
+			return 0, nil, acs.BadRequest("participantToAdd is required")
+		}
+		target, err := req.ParticipantToAdd.Identifier()
+		if err != nil {
+			return 0, nil, acs.BadRequest("participantToAdd: %v", err)
+		}
+		ar := call.AddRequest{Target: target, DisplayName: req.SourceDisplayName, OperationContext: req.OperationContext, CallbackURI: req.OperationCallbackURI}
+		if v := req.InvitationTimeoutInSeconds; v != nil {
+			if *v < 0 || *v > 180 {
+				return 0, nil, acs.BadRequest("invitationTimeoutInSeconds must be 0 to 180")
+			}
+			ar.Timeout = time.Duration(*v) * time.Second
+		}
+		if req.SourceCallerIDNumber != nil && req.SourceCallerIDNumber.Value != "" {
+			ar.CallerID = acs.PhoneNumber(req.SourceCallerIDNumber.Value)
+		}
+		if cc := req.CustomCallingContext; cc != nil {
+			ar.Headers = map[string]string{}
+			for k, v := range cc.SIPHeaders {
+				lk := strings.ToLower(k)
+				if lk != "user-to-user" && !strings.HasPrefix(lk, "x-ms-custom-") && !strings.HasPrefix(lk, "x-") {
+					return 0, nil, acs.BadRequest("customCallingContext.sipHeaders: %q is not User-To-User or an X- header", k)
+				}
+				if strings.ContainsAny(k+v, "\r\n") {
+					return 0, nil, acs.BadRequest("customCallingContext.sipHeaders: %q has a line break", k)
+				}
+				ar.Headers[k] = v
+			}
+		}
+		invID, err := s.calls.AddParticipant(r.Context(), id, ar)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusAccepted, acs.AddParticipantResponse{
+			Participant:      &acs.CallParticipant{Identifier: target.Model()},
+			OperationContext: req.OperationContext, InvitationID: invID,
+		}, nil
+	}
+}
+
+func (s *Server) removeParticipant(id string) handlerFunc {
+	return func(r *http.Request, body []byte) (int, any, error) {
+		var req acs.RemoveParticipantRequest
+		if err := decode(body, &req); err != nil {
+			return 0, nil, err
+		}
+		target, err := participantTarget(req.ParticipantToRemove)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := s.calls.RemoveParticipant(r.Context(), id, target, req.OperationContext, req.OperationCallbackURI); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusAccepted, acs.OperationContextResult{OperationContext: req.OperationContext}, nil
+	}
+}
+
+func (s *Server) muteParticipants(id string) handlerFunc {
+	return func(r *http.Request, body []byte) (int, any, error) {
+		var req acs.MuteParticipantsRequest
+		if err := decode(body, &req); err != nil {
+			return 0, nil, err
+		}
+		if len(req.TargetParticipants) == 0 {
+			return 0, nil, acs.BadRequest("targetParticipants is required")
+		}
+		var targets []acs.Identifier
+		for i := range req.TargetParticipants {
+			t, err := req.TargetParticipants[i].Identifier()
+			if err != nil {
+				return 0, nil, acs.BadRequest("targetParticipants[%d]: %v", i, err)
+			}
+			targets = append(targets, t)
+		}
+		if err := s.calls.Mute(r.Context(), id, targets); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, acs.OperationContextResult{OperationContext: req.OperationContext}, nil
+	}
+}
+
+func (s *Server) cancelAddParticipant(id string) handlerFunc {
+	return func(r *http.Request, body []byte) (int, any, error) {
+		var req acs.CancelAddParticipantRequest
+		if err := decode(body, &req); err != nil {
+			return 0, nil, err
+		}
+		if req.InvitationID == "" {
+			return 0, nil, acs.BadRequest("invitationId is required")
+		}
+		if err := s.calls.CancelAddParticipant(r.Context(), id, req.InvitationID, req.OperationContext, req.OperationCallbackURI); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusAccepted, acs.OperationContextResult{OperationContext: req.OperationContext, InvitationID: req.InvitationID}, nil
+	}
+}

@@ -1,0 +1,254 @@
+package call
+
+import (
+	"context"
+	"time"
+
+	"github.com/switchboard-oss/switchboard/internal/acs"
+	"github.com/switchboard-oss/switchboard/internal/media"
+)
+
+// invitation is an addParticipant in progress.
+type invitation struct {
+	id          string
+	target      acs.Identifier
+	opContext   string
+	callbackURI string
+	cancel      context.CancelFunc
+	canceled    *cancelRequest // set when the app canceled it
+}
+
+// cancelRequest is a cancelAddParticipant waiting for its dial to end.
+type cancelRequest struct {
+	opContext   string
+	callbackURI string
+}
+
+// AddRequest is an app adding a participant to a call.
+type AddRequest struct {
+	Target           acs.Identifier
+	CallerID         acs.Identifier
+	DisplayName      string
+	Timeout          time.Duration // invitationTimeoutInSeconds; 0: the dial timeout
+	Headers          map[string]string
+	OperationContext string
+	CallbackURI      string
+}
+
+// AddParticipant rings a new participant into the call. It returns the
+// invitation id at once; AddParticipantSucceeded (only when they really
+// answered) or AddParticipantFailed follows.
+func (m *Manager) AddParticipant(ctx context.Context, connID string, req AddRequest) (string, error) {
+	var invID string
+	err := m.onConnected(ctx, connID, func(c *Call) error {
+		if c.participant(req.Target) != nil {
+			return acs.Errorf(400, "BadRequest", 8523, "%s is already in the call", req.Target.RawID)
+		}
+		for _, inv := range c.invites {
+			if inv.target.RawID == req.Target.RawID {
+				return acs.Errorf(400, "BadRequest", 8559, "%s is already being added", req.Target.RawID)
+			}
+		}
+		ml, err := c.newMediaLeg()
+		if err != nil {
+			return acs.Unavailable("no media port available")
+		}
+		offer, err := ml.Offer()
+		if err != nil {
+			ml.Close()
+			return err
+		}
+		timeout := req.Timeout
+		if timeout <= 0 {
+			timeout = m.cfg.DialTimeout
+		}
+		dctx, cancel := context.WithTimeout(context.Background(), timeout)
+		inv := &invitation{id: newID(), target: req.Target, opContext: req.OperationContext, callbackURI: req.CallbackURI, cancel: cancel}
+		c.invites = append(c.invites, inv)
+		invID = inv.id
+		from := req.CallerID
+		if from.IsZero() {
+			from = c.to // the number or user the call is for
+		}
+		dial := DialRequest{Target: req.Target, CallerID: from, DisplayName: req.DisplayName, SDP: offer, Headers: req.Headers}
+		go func() {
+			leg, sdp, err := m.sig.Dial(dctx, dial)
+			if !c.post(func() { c.added(inv, ml, leg, sdp, err) }) {
+				if err == nil {
+					leg.Hangup(context.Background())
+				}
+				ml.Close()
+			}
+		}()
+		c.log.Info("adding participant", "target", req.Target.RawID, "invitation_id", inv.id)
+		return nil
+	})
+	return invID, err
+}
+
+// added completes an invitation once the invitee answered or failed.
+func (c *Call) added(inv *invitation, ml *media.Leg, leg Leg, sdp []byte, err error) {
+	inv.cancel()
+	c.removeInvite(inv)
+	if c.state != stateConnected {
+		if err == nil {
+			go leg.Hangup(context.Background())
+		}
+		ml.Close()
+		return
+	}
+	if err == nil {
+		if err = ml.SetRemoteAnswer(sdp); err != nil {
+			go leg.Hangup(context.Background())
+			err = &DialError{Status: 488, Reason: "Not Acceptable Here"}
+		}
+	}
+	url := c.conn.callbackURI
+	if inv.callbackURI != "" {
+		url = inv.callbackURI
+	}
+	participantData := func(b *acs.CallEventData) any {
+		return acs.ParticipantEventData{CallEventData: *b, Participant: inv.target.Model()}
+	}
+	if err != nil {
+		ml.Close()
+		status, reason := dialFailureStatus(err)
+		res := acs.SIPFailure(status, reason)
+		if inv.canceled != nil {
+			res = acs.ResultInformation{Code: 487, SubCode: 540487, Message: "The invitation was canceled.", SIPDetails: &acs.SIPDiagnosticInfo{Code: 487, Message: "Request Terminated"}}
+			cu := c.conn.callbackURI
+			if inv.canceled.callbackURI != "" {
+				cu = inv.canceled.callbackURI
+			}
+			c.emitTo(cu, inv.canceled.opContext, acs.EventCancelAddParticipantSucceeded, &acs.ResultOK, func(b *acs.CallEventData) any {
+				return acs.InvitationEventData{CallEventData: *b, InvitationID: inv.id}
+			})
+		}
+		c.log.Info("participant was not added", "target", inv.target.RawID, "status", status)
+		c.emitTo(url, inv.opContext, acs.EventAddParticipantFailed, &res, participantData)
+		return
+	}
+	p := &participant{id: inv.target, leg: leg, media: ml}
+	c.addParticipant(p)
+	c.watch(p)
+	c.emitTo(url, inv.opContext, acs.EventAddParticipantSucceeded, &acs.ResultOK, participantData)
+	c.emitParticipantsUpdated()
+	c.subscriptionEvent(acs.EventParticipantAdded, acs.ParticipantLifecycleData{
+		ServerCallID: c.serverCallID, CorrelationID: c.correlationID, Participant: p.id.Model(),
+	})
+	if inv.canceled != nil {
+		cu := c.conn.callbackURI
+		if inv.canceled.callbackURI != "" {
+			cu = inv.canceled.callbackURI
+		}
+		res := acs.ResultInformation{Code: 400, SubCode: 8585, Message: "Too late to cancel: the participant answered."}
+		c.emitTo(cu, inv.canceled.opContext, acs.EventCancelAddParticipantFailed, &res, func(b *acs.CallEventData) any {
+			return acs.InvitationEventData{CallEventData: *b, InvitationID: inv.id}
+		})
+	}
+}
+
+func (c *Call) removeInvite(inv *invitation) {
+	for i, x := range c.invites {
+		if x == inv {
+			c.invites = append(c.invites[:i], c.invites[i+1:]...)
+			return
+		}
+	}
+}
+
+// CancelAddParticipant stops ringing an invitee (CANCEL).
+// CancelAddParticipantSucceeded and AddParticipantFailed follow, or
+// CancelAddParticipantFailed when the invitee had already answered.
+func (m *Manager) CancelAddParticipant(ctx context.Context, connID, invitationID, opContext, callbackURI string) error {
+	return m.onConnected(ctx, connID, func(c *Call) error {
+		for _, inv := range c.invites {
+			if inv.id == invitationID {
+				inv.canceled = &cancelRequest{opContext: opContext, callbackURI: callbackURI}
+				inv.cancel()
+				return nil
+			}
+		}
+		return acs.NotFound("invitation %s is not pending", invitationID)
+	})
+}
+
+// RemoveParticipant hangs up one participant (BYE to them only).
+func (m *Manager) RemoveParticipant(ctx context.Context, connID string, target acs.Identifier, opContext, callbackURI string) error {
+	return m.onParticipant(ctx, connID, target, func(c *Call, p *participant) error {
+		url := c.conn.callbackURI
+		if callbackURI != "" {
+			url = callbackURI
+		}
+		c.dropParticipant(p, true)
+		c.emitTo(url, opContext, acs.EventRemoveParticipantSucceeded, &acs.ResultOK, func(b *acs.CallEventData) any {
+			return acs.ParticipantEventData{CallEventData: *b, Participant: p.id.Model()}
+		})
+		c.afterLeave()
+		return nil
+	})
+}
+
+// Mute keeps participants' audio out of the mix.
+func (m *Manager) Mute(ctx context.Context, connID string, targets []acs.Identifier) error {
+	return m.onConnected(ctx, connID, func(c *Call) error {
+		var ps []*participant
+		for _, id := range targets {
+			p, err := c.mustParticipant(id)
+			if err != nil {
+				return err
+			}
+			ps = append(ps, p)
+		}
+		changed := false
+		for _, p := range ps {
+			if !p.muted {
+				p.muted, changed = true, true
+				p.media.SetMuted(true)
+			}
+		}
+		if changed {
+			c.emitParticipantsUpdated()
+		}
+		return nil
+	})
+}
+
+// dropParticipant takes a participant out of the call: BYE (unless they
+// left themselves), out of the mix, a roster update.
+func (c *Call) dropParticipant(p *participant, bye bool) {
+	if p.gone {
+		return
+	}
+	p.gone = true
+	if bye {
+		leg := p.leg
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			leg.Hangup(ctx)
+		}()
+	}
+	c.mixer.Remove(p.media)
+	if p.holdMixer != nil {
+		p.holdMixer.Close()
+		p.holdMixer = nil
+	}
+	p.media.Close()
+	c.subscriptionEvent(acs.EventParticipantRemoved, acs.ParticipantLifecycleData{
+		ServerCallID: c.serverCallID, CorrelationID: c.correlationID, Participant: p.id.Model(),
+	})
+	if c.conn != nil && c.state == stateConnected {
+		c.emitParticipantsUpdated()
+	}
+}
+
+// afterLeave ends the call when nobody is left to talk to.
+func (c *Call) afterLeave() {
+	if c.state == stateEnded {
+		return
+	}
+	if len(c.live()) == 0 {
+		c.end(endRemote)
+	}
+}

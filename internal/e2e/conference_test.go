@@ -1,0 +1,261 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-oss/switchboard/internal/testpeer"
+)
+
+// confPeer is a registered baresip that sends its own tone and records
+// what it hears.
+type confPeer struct {
+	name string
+	tone float64
+	u    user
+	b    *testpeer.Baresip
+	rec  string
+}
+
+func startConfPeer(t *testing.T, e *env, name string, tone float64) *confPeer {
+	p := &confPeer{name: name, tone: tone}
+	e.sb.adminJSON("POST", "/admin/v1/users", map[string]any{"username": name}, &p.u, 201)
+	dir := t.TempDir()
+	play := filepath.Join(dir, "tone.wav")
+	if err := testpeer.ToneWAV(tone, 60).WriteFile(play); err != nil {
+		t.Fatal(err)
+	}
+	p.rec = filepath.Join(dir, "heard.wav")
+	p.b = testpeer.StartBaresip(t, testpeer.BaresipOptions{SIPUser: p.u.Username, Password: p.u.Password, Registrar: e.sb.sipAddr(),
+		AutoAnswer: true, PlayFile: play, RecordFile: p.rec})
+	if err := p.b.WaitRegistered(ctxTimeout(t, 15*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// heard classifies each 200 ms window of a recording by which of the
+// given tones it contains: a letter per tone present, '-' for none.
+func heard(t *testing.T, rec string, tones map[byte]float64) []string {
+	w, err := testpeer.ReadWAV(rec)
+	if err != nil {
+		t.Fatalf("%s: %v", rec, err)
+	}
+	win := w.SampleRate / 5
+	var out []string
+	for i := 0; i+win <= len(w.Samples); i += win {
+		x := w.Samples[i : i+win]
+		r := rms(x)
+		s := ""
+		for _, c := range []byte("ABC") {
+			f, ok := tones[c]
+			if !ok || r < 100 {
+				continue
+			}
+			if goertzel(x, w.SampleRate, f) > 0.05*r*r {
+				s += string(c)
+			}
+		}
+		if s == "" {
+			s = "-"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Three peers in one call: each hears the other two and not itself
+// (mix-minus); a muted peer's tone leaves the others' ears; a removed peer
+// gets BYE and its tone disappears.
+func TestConferenceMixMinusMuteRemove(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	tones := map[byte]float64{'A': 500, 'B': 1100, 'C': 1700}
+	a := startConfPeer(t, e, "anna", tones['A'])
+	b := startConfPeer(t, e, "ben", tones['B'])
+	c := startConfPeer(t, e, "cleo", tones['C'])
+
+	var props map[string]any
+	e.op("createCall", map[string]any{"target": a.u.ID, "callbackUrl": e.app.CallbackURL("conf")}, &props)
+	connID := props["callConnectionId"].(string)
+	e.callback(connID, "CallConnected")
+	for _, p := range []*confPeer{b, c} {
+		var res map[string]any
+		e.op("addParticipant", map[string]any{"callConnectionId": connID, "target": p.u.ID, "operationContext": "add-" + p.name}, &res)
+		if findString(res, "invitationId") == "" {
+			t.Fatalf("addParticipant result %v", res)
+		}
+		ev, err := e.app.WaitEvent(ctxTimeout(t, 20*time.Second), func(ev testpeer.Event) bool {
+			return ev.ParsedKind == "AddParticipantSucceeded" && ev.OperationContext() == "add-"+p.name
+		})
+		if err != nil {
+			t.Fatalf("%s was not added: %v", p.name, err)
+		}
+		if !contains(mustJSON(ev.Data()["participant"]), p.u.ID) {
+			t.Fatalf("AddParticipantSucceeded participant = %v", ev.Data()["participant"])
+		}
+	}
+	var parts struct {
+		Participants []map[string]any `json:"participants"`
+	}
+	e.op("listParticipants", map[string]any{"callConnectionId": connID}, &parts)
+	if len(parts.Participants) != 3 {
+		t.Fatalf("roster %v", parts.Participants)
+	}
+	time.Sleep(2 * time.Second) // everyone talks
+
+	e.op("muteParticipant", map[string]any{"callConnectionId": connID, "rawId": b.u.ID, "operationContext": "mute-ben"}, nil)
+	e.op("listParticipants", map[string]any{"callConnectionId": connID}, &parts)
+	if !contains(mustJSON(parts.Participants), `"isMuted":true`) {
+		t.Fatalf("roster after mute %v", parts.Participants)
+	}
+	time.Sleep(2 * time.Second) // ben is muted
+
+	e.op("removeParticipant", map[string]any{"callConnectionId": connID, "rawId": c.u.ID, "operationContext": "rm-cleo"}, nil)
+	if _, err := c.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+		t.Fatal("the removed peer got no BYE")
+	}
+	e.callback(connID, "RemoveParticipantSucceeded")
+	time.Sleep(2 * time.Second) // cleo is gone
+	e.op("hangUp", map[string]any{"callConnectionId": connID, "forEveryone": true}, nil)
+	for _, p := range []*confPeer{a, b} {
+		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []*confPeer{a, b, c} {
+		p.b.Stop()
+	}
+	ha, hb, hc := heard(t, a.rec, tones), heard(t, b.rec, tones), heard(t, c.rec, tones)
+	t.Logf("anna heard: %s", strings.Join(ha, " "))
+	t.Logf("ben heard:  %s", strings.Join(hb, " "))
+	t.Logf("cleo heard: %s", strings.Join(hc, " "))
+
+	// Mix-minus: each heard both others at once, and never itself.
+	for _, h := range []struct {
+		name, own, others string
+		w                 []string
+	}{{"anna", "A", "BC", ha}, {"ben", "B", "AC", hb}, {"cleo", "C", "AB", hc}} {
+		both := false
+		for _, s := range h.w {
+			if strings.Contains(s, h.own) {
+				t.Fatalf("%s heard its own tone: %v", h.name, h.w)
+			}
+			if s == h.others {
+				both = true
+			}
+		}
+		if !both {
+			t.Fatalf("%s never heard both others at once: %v", h.name, h.w)
+		}
+	}
+	// Anna's ears over time: B and C, then C alone (ben muted), then
+	// nothing (cleo removed, ben muted).
+	phase := 0
+	for _, s := range ha {
+		switch {
+		case s == "BC" && phase == 0:
+			phase = 1
+		case s == "C" && phase >= 1:
+			phase = 2
+		case strings.Contains(s, "B") && phase == 2:
+			t.Fatalf("ben's tone came back after mute: %v", ha)
+		case s == "-" && phase == 2:
+			phase = 3
+		case strings.Contains(s, "C") && phase == 3:
+			t.Fatalf("cleo's tone came back after remove: %v", ha)
+		}
+	}
+	if phase != 3 {
+		t.Fatalf("anna's recording does not go BC -> C -> silence (phase %d): %v", phase, ha)
+	}
+	// Ben, muted, still heard anna after cleo left.
+	if last := hb[len(hb)-3]; last != "A" {
+		t.Fatalf("ben's last windows %v", hb[len(hb)-5:])
+	}
+}
+
+// addParticipant to callees that answer, are busy, never answer, or are
+// canceled while ringing.
+func TestAddParticipantOutcomes(t *testing.T) {
+	cases := []struct {
+		name, scenario string
+		vars           map[string]string
+		cancel         bool
+		event          string
+		sipCode        float64
+	}{
+		{"answers", "uas_answer.xml", nil, false, "AddParticipantSucceeded", 0},
+		{"busy", "uas_busy.xml", map[string]string{"code": "486"}, false, "AddParticipantFailed", 486},
+		{"no answer", "uas_noanswer.xml", nil, false, "AddParticipantFailed", 487},
+		{"canceled", "uas_noanswer.xml", nil, true, "AddParticipantFailed", 487},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			uas, o := startCallee(t, tc.scenario, tc.vars)
+			e := newEnv(t, o)
+			connID, sipp := answeredCall(t, e, "add")
+			args := map[string]any{"callConnectionId": connID, "target": "4:" + callee, "sourceCallerIdNumber": ownedNumber,
+				"invitationTimeoutInSeconds": 2, "operationContext": "add"}
+			if tc.cancel {
+				args["invitationTimeoutInSeconds"] = 30
+			}
+			var res map[string]any
+			// The SDK sends custom headers through the raw request here, as
+			// customCallingContext is not an option of the test app's op.
+			body := `{"participantToAdd":{"kind":"phoneNumber","rawId":"4:` + callee + `","phoneNumber":{"value":"` + callee + `"}},` +
+				`"sourceCallerIdNumber":{"value":"` + ownedNumber + `"},"invitationTimeoutInSeconds":` + fmt.Sprint(args["invitationTimeoutInSeconds"]) +
+				`,"operationContext":"add","customCallingContext":{"voipHeaders":{},"sipHeaders":{"User-To-User":"uui-value","X-MS-Custom-Order":"4711"}}}`
+			st, b := e.sb.do("POST", "/calling/callConnections/"+connID+"/participants:add"+v, []byte(body), nil)
+			if st != 202 {
+				t.Fatalf("add: %d %s", st, b)
+			}
+			jsonUnmarshal(t, b, &res)
+			invID, _ := res["invitationId"].(string)
+			if tc.cancel {
+				if _, err := uas.WaitLog(ctxTimeout(t, 10*time.Second), "CALL_ID"); err != nil {
+					t.Fatal("the invitee never rang")
+				}
+				var cres map[string]any
+				e.op("cancelAddParticipant", map[string]any{"callConnectionId": connID, "invitationId": invID}, &cres)
+				e.callback(connID, "CancelAddParticipantSucceeded")
+			}
+			ev, err := e.app.WaitEvent(ctxTimeout(t, 20*time.Second), func(ev testpeer.Event) bool {
+				return ev.OperationContext() == "add" && strings.HasPrefix(ev.ParsedKind, "AddParticipant")
+			})
+			if err != nil || ev.ParsedKind != tc.event {
+				t.Fatalf("got %s (%v), want %s", ev.ParsedKind, err, tc.event)
+			}
+			if tc.sipCode != 0 {
+				ri, _ := ev.Data()["resultInformation"].(map[string]any)
+				sd, _ := ri["sipDetails"].(map[string]any)
+				if sd == nil || sd["code"] != tc.sipCode {
+					t.Fatalf("%s resultInformation = %v", ev.ParsedKind, ri)
+				}
+			}
+			// The INVITE carried the caller ID and the custom headers.
+			inv, ok := uas.FindMessage(true, "INVITE")
+			if !ok || inv.Header("User-To-User") != "uui-value" || inv.Header("X-MS-Custom-Order") != "4711" || !strings.Contains(inv.Header("From"), ownedNumber) {
+				t.Fatalf("INVITE headers: UUI %q, X-MS-Custom-Order %q, From %q", inv.Header("User-To-User"), inv.Header("X-MS-Custom-Order"), inv.Header("From"))
+			}
+			// The original call goes on either way.
+			var props map[string]any
+			e.op("getCallConnectionProperties", map[string]any{"callConnectionId": connID}, &props)
+			if props["callConnectionState"] != "connected" {
+				t.Fatalf("call state %v after add %s", props["callConnectionState"], tc.name)
+			}
+			e.op("hangUp", map[string]any{"callConnectionId": connID, "forEveryone": true}, nil)
+			sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
+			uas.WaitSuccess(ctxTimeout(t, 20*time.Second))
+		})
+	}
+}
+
+func jsonUnmarshal(t *testing.T, b []byte, v any) {
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+}
