@@ -213,10 +213,6 @@ func (c *Call) legEnded(p *participant, cause EndCause) {
 	}
 	c.log.Info("participant left", "participant", p.id.RawID, "cause", cause.String())
 	c.dropParticipant(p, false)
-	if c.conn == nil {
-		c.end(endRemote)
-		return
-	}
 	c.afterLeave()
 }
 
@@ -367,6 +363,9 @@ func (c *Call) emitTo(url, opContext, eventType string, res *acs.ResultInformati
 }
 
 func (c *Call) emitParticipantsUpdated() {
+	if c.conn == nil || c.conn.state == acs.StateDisconnected {
+		return // the app is no longer in the call
+	}
 	c.conn.seq++
 	seq := c.conn.seq
 	parts := c.roster()

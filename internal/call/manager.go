@@ -132,6 +132,14 @@ func (m *Manager) unregister(c *Call, t tombstone) {
 	m.wg.Done()
 }
 
+// dropConn forgets a connection that left a call which goes on.
+func (m *Manager) dropConn(id string) {
+	m.mu.Lock()
+	delete(m.conns, id)
+	m.ended[id] = tombstone{at: m.now(), reason: "app-left"}
+	m.mu.Unlock()
+}
+
 // byConnection finds the live call of a call connection, or explains why not.
 func (m *Manager) byConnection(id string) (*Call, error) {
 	m.mu.Lock()

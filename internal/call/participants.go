@@ -238,17 +238,41 @@ func (c *Call) dropParticipant(p *participant, bye bool) {
 	c.subscriptionEvent(acs.EventParticipantRemoved, acs.ParticipantLifecycleData{
 		ServerCallID: c.serverCallID, CorrelationID: c.correlationID, Participant: p.id.Model(),
 	})
-	if c.conn != nil && c.state == stateConnected {
+	if c.state == stateConnected {
 		c.emitParticipantsUpdated()
 	}
 }
 
-// afterLeave ends the call when nobody is left to talk to.
+// afterLeave ends the call when nobody is left to talk to: no participant
+// while the app is in the call, fewer than two once it has left.
 func (c *Call) afterLeave() {
 	if c.state == stateEnded {
 		return
 	}
-	if len(c.live()) == 0 {
+	min := 1
+	if c.conn == nil || c.conn.state == acs.StateDisconnected {
+		min = 2
+	}
+	if len(c.live()) < min {
 		c.end(endRemote)
 	}
+}
+
+// leave takes the app's connection out of a call that goes on without it:
+// its operations end, it gets CallDisconnected, and it is forgotten.
+func (c *Call) leave() {
+	c.cancelOps()
+	for len(c.sends) > 0 {
+		c.finishSend(c.sends[0], acs.EventSendDTMFFailed, acs.ResultCanceled)
+	}
+	for _, inv := range c.invites {
+		inv.cancel()
+	}
+	for _, p := range c.parts {
+		p.continuous = nil
+	}
+	res := acs.ResultEndedByAPI
+	c.emit(acs.EventCallDisconnected, &res, nil)
+	c.conn.state = acs.StateDisconnected
+	c.m.dropConn(c.conn.id)
 }

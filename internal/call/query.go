@@ -65,6 +65,11 @@ func (m *Manager) Hangup(ctx context.Context, connID string, forEveryone bool) e
 		if c.state == stateEnded {
 			return acs.NotFound("call connection %s has ended", connID)
 		}
+		if !forEveryone && c.state == stateConnected && len(c.live()) >= 2 {
+			c.log.Info("app left the group call; it goes on")
+			c.leave()
+			return nil
+		}
 		c.log.Info("app ended the call", "for_everyone", forEveryone)
 		c.end(endAPI)
 		return nil

@@ -120,10 +120,32 @@ func TestConferenceMixMinusMuteRemove(t *testing.T) {
 	}
 	e.callback(connID, "RemoveParticipantSucceeded")
 	time.Sleep(2 * time.Second) // cleo is gone
-	e.op("hangUp", map[string]any{"callConnectionId": connID, "forEveryone": true}, nil)
-	for _, p := range []*confPeer{a, b} {
-		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
-			t.Fatal(err)
+
+	// The app hangs up (not for everyone): anna and ben go on talking.
+	e.op("hangUp", map[string]any{"callConnectionId": connID, "forEveryone": false}, nil)
+	e.callback(connID, "CallDisconnected")
+	time.Sleep(time.Second)
+	for _, ev := range append(a.b.AllEvents(), b.b.AllEvents()...) {
+		if ev.Type == "CALL_CLOSED" {
+			t.Fatal("the call ended for the others when the app left")
+		}
+	}
+	// When anna leaves, ben is alone: the call ends and he gets BYE.
+	if err := a.b.Hangup(ctxTimeout(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+		t.Fatal("ben was left in an empty call")
+	}
+	// ParticipantsUpdated numbers only increase.
+	last := 0.0
+	for _, ev := range e.callbacks(connID) {
+		if ev.ParsedKind == "ParticipantsUpdated" {
+			n, _ := ev.Data()["sequenceNumber"].(float64)
+			if n <= last {
+				t.Fatalf("sequenceNumber %v after %v", n, last)
+			}
+			last = n
 		}
 	}
 	for _, p := range []*confPeer{a, b, c} {
@@ -153,7 +175,7 @@ func TestConferenceMixMinusMuteRemove(t *testing.T) {
 		}
 	}
 	// Anna's ears over time: B and C, then C alone (ben muted), then
-	// nothing (cleo removed, ben muted).
+	// nothing (cleo removed, ben muted) until she hangs up.
 	phase := 0
 	for _, s := range ha {
 		switch {
