@@ -107,11 +107,9 @@ func TestConferenceMixMinusMuteRemove(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second) // everyone talks
 
+	rosterMatches(t, e, connID, 3, 0)
 	e.op("muteParticipant", map[string]any{"callConnectionId": connID, "rawId": b.u.ID, "operationContext": "mute-ben"}, nil)
-	e.op("listParticipants", map[string]any{"callConnectionId": connID}, &parts)
-	if !contains(mustJSON(parts.Participants), `"isMuted":true`) {
-		t.Fatalf("roster after mute %v", parts.Participants)
-	}
+	rosterMatches(t, e, connID, 3, 1)
 	time.Sleep(2 * time.Second) // ben is muted
 
 	e.op("removeParticipant", map[string]any{"callConnectionId": connID, "rawId": c.u.ID, "operationContext": "rm-cleo"}, nil)
@@ -280,4 +278,31 @@ func jsonUnmarshal(t *testing.T, b []byte, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("%v: %s", err, b)
 	}
+}
+
+// rosterMatches checks that the latest ParticipantsUpdated and
+// listParticipants agree: n participants, muted of them muted.
+func rosterMatches(t *testing.T, e *env, connID string, n, muted int) {
+	t.Helper()
+	var parts struct {
+		Participants []map[string]any `json:"participants"`
+	}
+	e.op("listParticipants", map[string]any{"callConnectionId": connID}, &parts)
+	count := func(v any) (int, int) {
+		js := mustJSON(v)
+		return strings.Count(js, `"isMuted"`), strings.Count(js, `"isMuted":true`)
+	}
+	if ln, lm := count(parts.Participants); ln != n || lm != muted {
+		t.Fatalf("listParticipants: %d participants, %d muted; want %d, %d", ln, lm, n, muted)
+	}
+	waitFor(t, "ParticipantsUpdated to match the roster", 10*time.Second, func() bool {
+		var latest testpeer.Event
+		for _, ev := range e.callbacks(connID) {
+			if ev.ParsedKind == "ParticipantsUpdated" {
+				latest = ev
+			}
+		}
+		un, um := count(latest.Data()["participants"])
+		return un == n && um == muted
+	})
 }
