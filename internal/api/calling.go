@@ -38,25 +38,30 @@ func (s *Server) createCall(r *http.Request, body []byte) (int, any, error) {
 	if len(req.Targets) == 0 {
 		return 0, nil, acs.BadRequest("targets is required and must not be empty")
 	}
-	if len(req.Targets) > 1 {
-		return 0, nil, acs.Errorf(http.StatusBadRequest, "BadRequest", 8520, "calls to several targets are not supported yet")
+	if len(req.Targets) > 20 {
+		return 0, nil, acs.BadRequest("at most 20 targets may be called at once")
 	}
 	if err := checkCallback("callbackUri", req.CallbackURI); err != nil {
 		return 0, nil, err
 	}
-	target, err := req.Targets[0].Identifier()
-	if err != nil {
-		return 0, nil, acs.BadRequest("targets[0]: %v", err)
-	}
-	cr := call.CreateRequest{Target: target, DisplayName: req.SourceDisplayName, CallbackURI: req.CallbackURI,
+	cr := call.CreateRequest{DisplayName: req.SourceDisplayName, CallbackURI: req.CallbackURI,
 		OperationContext: req.OperationContext, APIVersion: apiVersion(r)}
+	phoneTarget := false
+	for i := range req.Targets {
+		target, err := req.Targets[i].Identifier()
+		if err != nil {
+			return 0, nil, acs.BadRequest("targets[%d]: %v", i, err)
+		}
+		phoneTarget = phoneTarget || target.Kind == acs.KindPhoneNumber
+		cr.Targets = append(cr.Targets, target)
+	}
 	if req.SourceCallerIDNumber != nil && req.SourceCallerIDNumber.Value != "" {
 		cr.CallerID = acs.PhoneNumber(req.SourceCallerIDNumber.Value)
 	}
 	if req.Source != nil && req.Source.ID != "" {
 		cr.Source = acs.ParseRawID(req.Source.ID)
 	}
-	if target.Kind == acs.KindPhoneNumber && cr.CallerID.IsZero() {
+	if phoneTarget && cr.CallerID.IsZero() {
 		return 0, nil, acs.BadRequest("sourceCallerIdNumber is required to call a phone number")
 	}
 	props, err := s.calls.Create(r.Context(), cr)

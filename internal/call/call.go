@@ -75,25 +75,26 @@ type Call struct {
 	done          chan struct{}
 
 	// Owned by the run goroutine.
-	state       state
-	from, to    acs.Identifier
-	displayName string
-	parts       []*participant
-	conn        *connection
-	mixer       *media.Mixer
-	incoming    InboundLeg // inbound leg until answered or refused
-	answerSDP   []byte
-	incomingCtx string
-	ringTimer   *time.Timer
-	cancelDial  context.CancelFunc
-	startedAt   time.Time
-	answeredAt  time.Time
-	sipStatus   int
-	resultSub   int
-	pending     *participant  // the caller, until the call is connected
-	ops         []*mediaOp    // media operations: the head runs, the rest wait
-	sends       []*sendOp     // sendDtmfTones in progress
-	invites     []*invitation // addParticipant dials in progress
+	state        state
+	from, to     acs.Identifier
+	displayName  string
+	parts        []*participant
+	conn         *connection
+	mixer        *media.Mixer
+	incoming     InboundLeg // inbound leg until answered or refused
+	answerSDP    []byte
+	incomingCtx  string
+	ringTimer    *time.Timer
+	cancelDial   context.CancelFunc
+	startedAt    time.Time
+	answeredAt   time.Time
+	sipStatus    int
+	resultSub    int
+	pending      *participant  // the caller, until the call is connected
+	ops          []*mediaOp    // media operations: the head runs, the rest wait
+	sends        []*sendOp     // sendDtmfTones in progress
+	invites      []*invitation // addParticipant dials in progress
+	pendingDials int           // createCall targets still ringing
 }
 
 func (m *Manager) newCall(direction string, from, to acs.Identifier) *Call {

@@ -255,7 +255,7 @@ func TestCreateCallFailure(t *testing.T) {
 		}
 		return nil, nil, &DialError{Status: 486, Reason: "Busy Here"}
 	}})
-	props, err := m.Create(context.Background(), CreateRequest{Target: acs.PhoneNumber("+15551230000"), CallerID: acs.PhoneNumber("+14255550100"), CallbackURI: "https://app.example/cb"})
+	props, err := m.Create(context.Background(), CreateRequest{Targets: []acs.Identifier{acs.PhoneNumber("+15551230000")}, CallerID: acs.PhoneNumber("+14255550100"), CallbackURI: "https://app.example/cb"})
 	if err != nil || props.CallConnectionState != acs.StateConnecting {
 		t.Fatalf("Create = %+v, %v", props, err)
 	}
@@ -284,7 +284,7 @@ func TestCallLimitAndShutdown(t *testing.T) {
 	defer cancel()
 	m.Shutdown(ctx) // the ringing call is refused with 503 when the grace ends
 	eventually(t, "503 for the ringing call at shutdown", func() bool { r, _, _ := leg.state(); return r == 503 })
-	if _, err := m.Create(context.Background(), CreateRequest{Target: acs.PhoneNumber("+1555"), CallbackURI: "https://x/cb"}); err == nil {
+	if _, err := m.Create(context.Background(), CreateRequest{Targets: []acs.Identifier{acs.PhoneNumber("+1555")}, CallbackURI: "https://x/cb"}); err == nil {
 		t.Fatal("call created while shutting down")
 	}
 }

@@ -9,8 +9,8 @@ import (
 
 // CreateRequest is an app placing a call.
 type CreateRequest struct {
-	Target           acs.Identifier
-	CallerID         acs.Identifier // sourceCallerIdNumber, for phone targets
+	Targets          []acs.Identifier // one, or several for a group call
+	CallerID         acs.Identifier   // sourceCallerIdNumber, for phone targets
 	DisplayName      string
 	Source           acs.Identifier // the app's own identity, if given
 	CallbackURI      string
@@ -20,39 +20,58 @@ type CreateRequest struct {
 }
 
 // Create places a call. It returns at once with the connection in state
-// connecting; CallConnected or CreateCallFailed follows.
+// connecting; CallConnected (when the first target answers) or
+// CreateCallFailed (when none does) follows. With several targets every one
+// that answers joins the same call.
 func (m *Manager) Create(ctx context.Context, req CreateRequest) (acs.CallConnectionProperties, error) {
 	if m.sig == nil {
 		return acs.CallConnectionProperties{}, acs.Unavailable("signalling is not running")
 	}
+	if len(req.Targets) == 0 {
+		return acs.CallConnectionProperties{}, acs.BadRequest("targets is required and must not be empty")
+	}
 	if err := m.admit(); err != nil {
 		return acs.CallConnectionProperties{}, err
 	}
+	first := req.Targets[0]
 	from := req.Source
-	if req.Target.Kind == acs.KindPhoneNumber && !req.CallerID.IsZero() {
+	if !req.CallerID.IsZero() && (first.Kind == acs.KindPhoneNumber || from.IsZero()) {
 		from = req.CallerID
 	}
-	c := m.newCall("outbound", from, req.Target)
-	ml, err := c.newMediaLeg()
-	if err != nil {
-		c.mixer.Close()
-		return acs.CallConnectionProperties{}, acs.Unavailable("no media port available")
+	c := m.newCall("outbound", from, first)
+	type dial struct {
+		target acs.Identifier
+		ml     *media.Leg
+		offer  []byte
 	}
-	offer, err := ml.Offer()
-	if err != nil {
-		ml.Close()
+	var dials []dial
+	fail := func(err error) (acs.CallConnectionProperties, error) {
+		for _, d := range dials {
+			d.ml.Close()
+		}
 		c.mixer.Close()
 		return acs.CallConnectionProperties{}, err
 	}
+	for _, t := range req.Targets {
+		ml, err := c.newMediaLeg()
+		if err != nil {
+			return fail(acs.Unavailable("no media port available"))
+		}
+		dials = append(dials, dial{target: t, ml: ml})
+		if dials[len(dials)-1].offer, err = ml.Offer(); err != nil {
+			return fail(err)
+		}
+	}
 	cn := &connection{
 		id: newID(), callbackURI: req.CallbackURI, operationContext: req.OperationContext, apiVersion: req.APIVersion,
-		state: acs.StateConnecting, source: req.Source, displayName: req.DisplayName, targets: []acs.Identifier{req.Target},
+		state: acs.StateConnecting, source: req.Source, displayName: req.DisplayName, targets: req.Targets,
 	}
 	if ph := req.CallerID.Phone(); ph != "" {
 		cn.callerID = &acs.PhoneNumberModel{Value: ph}
 	}
 	c.conn = cn
 	c.state = stateDialing
+	c.pendingDials = len(dials)
 	c.log = c.log.With("call_connection_id", cn.id)
 	dctx, cancel := context.WithTimeout(context.Background(), m.cfg.DialTimeout)
 	c.cancelDial = cancel
@@ -60,31 +79,33 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (acs.CallConnec
 	m.addConn(cn.id, c)
 	props := c.properties()
 	go c.run()
-	dial := DialRequest{Target: req.Target, CallerID: from, DisplayName: req.DisplayName, SDP: offer, Headers: req.Headers}
-	go func() {
-		leg, sdp, err := m.sig.Dial(dctx, dial)
-		if !c.post(func() { c.dialed(ml, leg, sdp, err) }) {
-			if err == nil {
-				leg.Hangup(context.Background())
+	for _, d := range dials {
+		dr := DialRequest{Target: d.target, CallerID: from, DisplayName: req.DisplayName, SDP: d.offer, Headers: req.Headers}
+		go func() {
+			leg, sdp, err := m.sig.Dial(dctx, dr)
+			if !c.post(func() { c.dialed(d.target, d.ml, leg, sdp, err) }) {
+				if err == nil {
+					leg.Hangup(context.Background())
+				}
+				d.ml.Close()
 			}
-			ml.Close()
-		}
-	}()
-	c.log.Info("outbound call", "target", req.Target.RawID, "from", from.RawID)
+		}()
+	}
+	c.log.Info("outbound call", "targets", len(req.Targets), "first", first.RawID, "from", from.RawID)
 	return props, nil
 }
 
-// dialed completes an outbound call once the callee answered or failed.
-func (c *Call) dialed(ml *media.Leg, leg Leg, sdp []byte, err error) {
-	if c.state != stateDialing {
+// dialed takes in one target's answer or failure: the first answer connects
+// the call, later ones join it, and when every target failed the call does.
+func (c *Call) dialed(target acs.Identifier, ml *media.Leg, leg Leg, sdp []byte, err error) {
+	c.pendingDials--
+	if c.state != stateDialing && c.state != stateConnected {
 		if err == nil {
 			go leg.Hangup(context.Background())
 		}
 		ml.Close()
 		return
 	}
-	c.cancelDial()
-	c.cancelDial = nil
 	if err == nil {
 		if err = ml.SetRemoteAnswer(sdp); err != nil {
 			c.log.Info("callee's SDP answer is unusable", "error", err)
@@ -95,17 +116,29 @@ func (c *Call) dialed(ml *media.Leg, leg Leg, sdp []byte, err error) {
 	if err != nil {
 		ml.Close()
 		status, reason := dialFailureStatus(err)
-		c.sipStatus = status
-		res := acs.SIPFailure(status, reason)
-		c.log.Info("outbound call failed", "status", status, "reason", reason)
-		c.emit(acs.EventCreateCallFailed, &res, nil)
-		c.conn.state = acs.StateDisconnected // no CallDisconnected after CreateCallFailed
-		c.end(endReason{name: "dial-failed", result: res})
+		c.log.Info("a target did not answer", "target", target.RawID, "status", status, "reason", reason)
+		if c.state == stateDialing && c.pendingDials == 0 {
+			c.cancelDial()
+			c.cancelDial = nil
+			c.sipStatus = status
+			res := acs.SIPFailure(status, reason)
+			c.emit(acs.EventCreateCallFailed, &res, nil)
+			c.conn.state = acs.StateDisconnected // no CallDisconnected after CreateCallFailed
+			c.end(endReason{name: "dial-failed", result: res})
+		}
 		return
 	}
-	c.sipStatus = 200
-	p := &participant{id: c.to, leg: leg, media: ml}
+	p := &participant{id: target, leg: leg, media: ml}
 	c.addParticipant(p)
 	c.watch(p)
-	c.connected()
+	if c.state == stateDialing {
+		c.sipStatus = 200
+		c.to = target
+		c.connected()
+		return
+	}
+	c.emitParticipantsUpdated()
+	c.subscriptionEvent(acs.EventParticipantAdded, acs.ParticipantLifecycleData{
+		ServerCallID: c.serverCallID, CorrelationID: c.correlationID, Participant: p.id.Model(),
+	})
 }

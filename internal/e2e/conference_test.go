@@ -306,3 +306,53 @@ func rosterMatches(t *testing.T, e *env, connID string, n, muted int) {
 		return un == n && um == muted
 	})
 }
+
+// createCall with several targets: everyone who answers is in one call;
+// a target that cannot be reached does not stop the others.
+func TestGroupCall(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	tones := map[byte]float64{'A': 500, 'B': 1100}
+	x := startConfPeer(t, e, "xena", tones['A'])
+	y := startConfPeer(t, e, "yuri", tones['B'])
+	var ghost user
+	e.sb.adminJSON("POST", "/admin/v1/users", map[string]any{"username": "ghost"}, &ghost, 201) // never registers
+	var props map[string]any
+	e.op("createGroupCall", map[string]any{"targets": []string{x.u.ID, ghost.ID, y.u.ID}, "callbackUrl": e.app.CallbackURL("group")}, &props)
+	connID := props["callConnectionId"].(string)
+	e.callback(connID, "CallConnected")
+	for _, p := range []*confPeer{x, y} {
+		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_ESTABLISHED"); err != nil {
+			t.Fatalf("%s did not join: %v", p.name, err)
+		}
+	}
+	rosterMatches(t, e, connID, 2, 0)
+	time.Sleep(2 * time.Second)
+	e.op("hangUp", map[string]any{"callConnectionId": connID, "forEveryone": true}, nil)
+	for _, p := range []*confPeer{x, y} {
+		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+			t.Fatal(err)
+		}
+		p.b.Stop()
+	}
+	// They talked to each other through the call's mixer.
+	for _, h := range []struct {
+		p     *confPeer
+		other string
+	}{{x, "B"}, {y, "A"}} {
+		w := heard(t, h.p.rec, tones)
+		n := 0
+		for _, s := range w {
+			if s == h.other {
+				n++
+			}
+		}
+		if n < 5 {
+			t.Fatalf("%s heard the other only in %d windows: %v", h.p.name, n, w)
+		}
+	}
+	for _, ev := range e.callbacks(connID) {
+		if ev.ParsedKind == "CreateCallFailed" {
+			t.Fatal("CreateCallFailed although two targets answered")
+		}
+	}
+}
