@@ -233,13 +233,8 @@ func (m *Manager) Redirect(ctx context.Context, incomingCallContext string, targ
 		if c.state != stateRinging {
 			return acs.InvalidState("the call cannot be redirected: it is %s", c.stateText())
 		}
-		ml, err := c.newMediaLeg()
+		ml, offer, err := c.offerLeg()
 		if err != nil {
-			return acs.Unavailable("no media port available")
-		}
-		offer, err := ml.Offer()
-		if err != nil {
-			ml.Close()
 			return err
 		}
 		c.state = stateRedirecting
@@ -248,16 +243,8 @@ func (m *Manager) Redirect(ctx context.Context, incomingCallContext string, targ
 		dctx, cancel := context.WithTimeout(context.Background(), m.cfg.DialTimeout)
 		c.cancelDial = cancel
 		c.log.Info("redirecting incoming call", "target", target.RawID)
-		go func() {
-			leg, sdp, err := m.sig.Dial(dctx, DialRequest{Target: target, CallerID: c.from, DisplayName: c.displayName, SDP: offer})
-			if !c.post(func() { c.redirectDialed(target, ml, leg, sdp, err) }) {
-				// The call ended while we dialed; nothing else will free these.
-				if err == nil {
-					leg.Hangup(context.Background())
-				}
-				ml.Close()
-			}
-		}()
+		dial := DialRequest{Target: target, CallerID: c.from, DisplayName: c.displayName, SDP: offer}
+		c.dialAsync(dctx, dial, ml, func(leg Leg, sdp []byte, err error) { c.redirectDialed(target, ml, leg, sdp, err) })
 		return nil
 	})
 }
@@ -266,20 +253,11 @@ func (m *Manager) Redirect(ctx context.Context, incomingCallContext string, targ
 // refuses the caller with the target's failure.
 func (c *Call) redirectDialed(target acs.Identifier, ml *media.Leg, leg Leg, sdp []byte, err error) {
 	if c.state != stateRedirecting {
-		if err == nil {
-			go leg.Hangup(context.Background())
-		}
-		ml.Close()
+		discard(ml, leg, err)
 		return
 	}
 	c.cancelDial = nil
-	if err == nil {
-		err = ml.SetRemoteAnswer(sdp)
-		if err != nil {
-			go leg.Hangup(context.Background())
-		}
-	}
-	if err != nil {
+	if err = settle(ml, leg, sdp, err); err != nil {
 		ml.Close()
 		status, reason := dialFailureStatus(err)
 		c.log.Info("redirect target did not answer", "target", target.RawID, "status", status)

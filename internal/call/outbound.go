@@ -53,14 +53,11 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (acs.CallConnec
 		return acs.CallConnectionProperties{}, err
 	}
 	for _, t := range req.Targets {
-		ml, err := c.newMediaLeg()
+		ml, offer, err := c.offerLeg()
 		if err != nil {
-			return fail(acs.Unavailable("no media port available"))
-		}
-		dials = append(dials, dial{target: t, ml: ml})
-		if dials[len(dials)-1].offer, err = ml.Offer(); err != nil {
 			return fail(err)
 		}
+		dials = append(dials, dial{target: t, ml: ml, offer: offer})
 	}
 	cn := &connection{
 		id: newID(), callbackURI: req.CallbackURI, operationContext: req.OperationContext, apiVersion: req.APIVersion,
@@ -81,15 +78,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (acs.CallConnec
 	go c.run()
 	for _, d := range dials {
 		dr := DialRequest{Target: d.target, CallerID: from, DisplayName: req.DisplayName, SDP: d.offer, Headers: req.Headers}
-		go func() {
-			leg, sdp, err := m.sig.Dial(dctx, dr)
-			if !c.post(func() { c.dialed(d.target, d.ml, leg, sdp, err) }) {
-				if err == nil {
-					leg.Hangup(context.Background())
-				}
-				d.ml.Close()
-			}
-		}()
+		c.dialAsync(dctx, dr, d.ml, func(leg Leg, sdp []byte, err error) { c.dialed(d.target, d.ml, leg, sdp, err) })
 	}
 	c.log.Info("outbound call", "targets", len(req.Targets), "first", first.RawID, "from", from.RawID)
 	return props, nil
@@ -100,19 +89,10 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (acs.CallConnec
 func (c *Call) dialed(target acs.Identifier, ml *media.Leg, leg Leg, sdp []byte, err error) {
 	c.pendingDials--
 	if c.state != stateDialing && c.state != stateConnected {
-		if err == nil {
-			go leg.Hangup(context.Background())
-		}
-		ml.Close()
+		discard(ml, leg, err)
 		return
 	}
-	if err == nil {
-		if err = ml.SetRemoteAnswer(sdp); err != nil {
-			c.log.Info("callee's SDP answer is unusable", "error", err)
-			go leg.Hangup(context.Background())
-			err = &DialError{Status: 488, Reason: "Not Acceptable Here"}
-		}
-	}
+	err = settle(ml, leg, sdp, err)
 	if err != nil {
 		ml.Close()
 		status, reason := dialFailureStatus(err)

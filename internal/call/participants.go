@@ -49,13 +49,8 @@ func (m *Manager) AddParticipant(ctx context.Context, connID string, req AddRequ
 				return acs.Errorf(400, "BadRequest", 8559, "%s is already being added", req.Target.RawID)
 			}
 		}
-		ml, err := c.newMediaLeg()
+		ml, offer, err := c.offerLeg()
 		if err != nil {
-			return acs.Unavailable("no media port available")
-		}
-		offer, err := ml.Offer()
-		if err != nil {
-			ml.Close()
 			return err
 		}
 		timeout := req.Timeout
@@ -71,15 +66,7 @@ func (m *Manager) AddParticipant(ctx context.Context, connID string, req AddRequ
 			from = c.to // the number or user the call is for
 		}
 		dial := DialRequest{Target: req.Target, CallerID: from, DisplayName: req.DisplayName, SDP: offer, Headers: req.Headers}
-		go func() {
-			leg, sdp, err := m.sig.Dial(dctx, dial)
-			if !c.post(func() { c.added(inv, ml, leg, sdp, err) }) {
-				if err == nil {
-					leg.Hangup(context.Background())
-				}
-				ml.Close()
-			}
-		}()
+		c.dialAsync(dctx, dial, ml, func(leg Leg, sdp []byte, err error) { c.added(inv, ml, leg, sdp, err) })
 		c.log.Info("adding participant", "target", req.Target.RawID, "invitation_id", inv.id)
 		return nil
 	})
@@ -91,18 +78,10 @@ func (c *Call) added(inv *invitation, ml *media.Leg, leg Leg, sdp []byte, err er
 	inv.cancel()
 	c.removeInvite(inv)
 	if c.state != stateConnected {
-		if err == nil {
-			go leg.Hangup(context.Background())
-		}
-		ml.Close()
+		discard(ml, leg, err)
 		return
 	}
-	if err == nil {
-		if err = ml.SetRemoteAnswer(sdp); err != nil {
-			go leg.Hangup(context.Background())
-			err = &DialError{Status: 488, Reason: "Not Acceptable Here"}
-		}
-	}
+	err = settle(ml, leg, sdp, err)
 	url := c.conn.callbackURI
 	if inv.callbackURI != "" {
 		url = inv.callbackURI
