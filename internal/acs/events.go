@@ -97,3 +97,16 @@ type InvitationEventData struct {
 	CallEventData
 	InvitationID string `json:"invitationId"`
 }
+
+// Transfer events.
+const (
+	EventCallTransferAccepted = "CallTransferAccepted"
+	EventCallTransferFailed   = "CallTransferFailed"
+)
+
+// TransferAcceptedData is the data of CallTransferAccepted.
+type TransferAcceptedData struct {
+	CallEventData
+	TransferTarget IdentifierModel `json:"transferTarget"`
+	Transferee     IdentifierModel `json:"transferee"`
+}

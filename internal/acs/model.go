@@ -142,3 +142,13 @@ type OperationContextResult struct {
 	OperationContext string `json:"operationContext,omitempty"`
 	InvitationID     string `json:"invitationId,omitempty"`
 }
+
+// TransferToParticipantRequest is the body of …:transferToParticipant.
+type TransferToParticipantRequest struct {
+	TargetParticipant    *IdentifierModel      `json:"targetParticipant"`
+	OperationContext     string                `json:"operationContext,omitempty"`
+	Transferee           *IdentifierModel      `json:"transferee,omitempty"`
+	OperationCallbackURI string                `json:"operationCallbackUri,omitempty"`
+	CustomCallingContext *CustomCallingContext `json:"customCallingContext,omitempty"`
+	SourceCallerIDNumber *PhoneNumberModel     `json:"sourceCallerIdNumber,omitempty"`
+}

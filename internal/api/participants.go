@@ -32,18 +32,8 @@ func (s *Server) addParticipant(id string) handlerFunc {
 		if req.SourceCallerIDNumber != nil && req.SourceCallerIDNumber.Value != "" {
 			ar.CallerID = acs.PhoneNumber(req.SourceCallerIDNumber.Value)
 		}
-		if cc := req.CustomCallingContext; cc != nil {
-			ar.Headers = map[string]string{}
-			for k, v := range cc.SIPHeaders {
-				lk := strings.ToLower(k)
-				if lk != "user-to-user" && !strings.HasPrefix(lk, "x-ms-custom-") && !strings.HasPrefix(lk, "x-") {
-					return 0, nil, acs.BadRequest("customCallingContext.sipHeaders: %q is not User-To-User or an X- header", k)
-				}
-				if strings.ContainsAny(k+v, "\r\n") {
-					return 0, nil, acs.BadRequest("customCallingContext.sipHeaders: %q has a line break", k)
-				}
-				ar.Headers[k] = v
-			}
+		if ar.Headers, err = customHeaders(req.CustomCallingContext); err != nil {
+			return 0, nil, err
 		}
 		invID, err := s.calls.AddParticipant(r.Context(), id, ar)
 		if err != nil {
@@ -111,4 +101,53 @@ func (s *Server) cancelAddParticipant(id string) handlerFunc {
 		}
 		return http.StatusAccepted, acs.OperationContextResult{OperationContext: req.OperationContext, InvitationID: req.InvitationID}, nil
 	}
+}
+
+func (s *Server) transfer(id string) handlerFunc {
+	return func(r *http.Request, body []byte) (int, any, error) {
+		var req acs.TransferToParticipantRequest
+		if err := decode(body, &req); err != nil {
+			return 0, nil, err
+		}
+		target, err := participantTarget(req.TargetParticipant)
+		if err != nil {
+			return 0, nil, err
+		}
+		tr := call.TransferRequest{Target: target, OperationContext: req.OperationContext, CallbackURI: req.OperationCallbackURI}
+		if req.Transferee != nil {
+			if tr.Transferee, err = req.Transferee.Identifier(); err != nil {
+				return 0, nil, acs.BadRequest("transferee: %v", err)
+			}
+		}
+		if req.SourceCallerIDNumber != nil && req.SourceCallerIDNumber.Value != "" {
+			tr.CallerID = acs.PhoneNumber(req.SourceCallerIDNumber.Value)
+		}
+		if tr.Headers, err = customHeaders(req.CustomCallingContext); err != nil {
+			return 0, nil, err
+		}
+		if err := s.calls.Transfer(r.Context(), id, tr); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusAccepted, acs.OperationContextResult{OperationContext: req.OperationContext}, nil
+	}
+}
+
+// customHeaders checks customCallingContext.sipHeaders: User-To-User and
+// X- headers only, without line breaks.
+func customHeaders(cc *acs.CustomCallingContext) (map[string]string, error) {
+	if cc == nil || len(cc.SIPHeaders) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for k, v := range cc.SIPHeaders {
+		lk := strings.ToLower(k)
+		if lk != "user-to-user" && !strings.HasPrefix(lk, "x-") {
+			return nil, acs.BadRequest("customCallingContext.sipHeaders: %q is not User-To-User or an X- header", k)
+		}
+		if strings.ContainsAny(k+v, "\r\n") {
+			return nil, acs.BadRequest("customCallingContext.sipHeaders: %q has a line break", k)
+		}
+		out[k] = v
+	}
+	return out, nil
 }

@@ -74,8 +74,10 @@ func (s *Server) lookupCalling(method string, segs []string) handlerFunc {
 			return s.hold(id, false)
 		case "sendDtmfTones":
 			return s.sendDTMF(id)
+		case "transferToParticipant":
+			return s.transfer(id)
 		case "startMediaStreaming", "stopMediaStreaming", "startTranscription",
-			"stopTranscription", "updateTranscription", "transferToParticipant":
+			"stopTranscription", "updateTranscription":
 			return notImplemented(action)
 		}
 	case len(segs) == 3:

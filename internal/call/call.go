@@ -95,6 +95,7 @@ type Call struct {
 	sends        []*sendOp     // sendDtmfTones in progress
 	invites      []*invitation // addParticipant dials in progress
 	pendingDials int           // createCall targets still ringing
+	transfer     *transferOp   // a transfer in progress
 }
 
 func (m *Manager) newCall(direction string, from, to acs.Identifier) *Call {
@@ -255,6 +256,9 @@ func (c *Call) end(r endReason) {
 	c.cancelOps() // every pending operation gets its one terminal event first
 	for _, inv := range c.invites {
 		inv.cancel() // their dials end; added() sees the call ended
+	}
+	if c.transfer != nil {
+		c.transfer.cancel()
 	}
 	for len(c.sends) > 0 {
 		c.finishSend(c.sends[0], acs.EventSendDTMFFailed, acs.ResultCanceled)

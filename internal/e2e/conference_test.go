@@ -356,3 +356,47 @@ func TestGroupCall(t *testing.T) {
 		}
 	}
 }
+
+// transferToParticipant in a 1:1 call: the caller ends up talking to the
+// target and the app leaves; a target that is busy fails the transfer and
+// the call goes on.
+func TestTransfer(t *testing.T) {
+	t.Run("accepted", func(t *testing.T) {
+		uas, o := startCallee(t, "uas_answer.xml", map[string]string{"hangup_after_ms": "1500"})
+		e := newEnv(t, o)
+		connID, sipp := answeredCall(t, e, "xfer")
+		e.op("transferCallToParticipant", map[string]any{"callConnectionId": connID, "target": "4:" + callee, "operationContext": "xfer"}, nil)
+		ev := e.callback(connID, "CallTransferAccepted")
+		if !contains(mustJSON(ev.Data()["transferTarget"]), callee) || !contains(mustJSON(ev.Data()["transferee"]), caller) {
+			t.Fatalf("CallTransferAccepted = %v", ev.Data())
+		}
+		e.callback(connID, "CallDisconnected")
+		// The target saw the caller's number; when it hangs up the caller gets BYE.
+		if from, _ := uas.LogValue("FROM_USER"); from != caller {
+			t.Fatalf("target saw %q, want the caller %s", from, caller)
+		}
+		if _, err := sipp.WaitLog(ctxTimeout(t, 15*time.Second), "BYE_RECEIVED"); err != nil {
+			t.Fatal("the caller was not hung up when the target left")
+		}
+		sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
+		uas.WaitSuccess(ctxTimeout(t, 20*time.Second))
+	})
+	t.Run("busy", func(t *testing.T) {
+		uas, o := startCallee(t, "uas_busy.xml", map[string]string{"code": "486"})
+		e := newEnv(t, o)
+		connID, sipp := answeredCall(t, e, "xfer")
+		e.op("transferCallToParticipant", map[string]any{"callConnectionId": connID, "target": "4:" + callee, "operationContext": "xfer"}, nil)
+		ev := e.callback(connID, "CallTransferFailed")
+		if !contains(mustJSON(ev.Data()["resultInformation"]), `"code":486`) {
+			t.Fatalf("CallTransferFailed = %v", ev.Data())
+		}
+		var props map[string]any
+		e.op("getCallConnectionProperties", map[string]any{"callConnectionId": connID}, &props)
+		if props["callConnectionState"] != "connected" {
+			t.Fatalf("state after a failed transfer: %v", props["callConnectionState"])
+		}
+		e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
+		sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
+		uas.WaitSuccess(ctxTimeout(t, 20*time.Second))
+	})
+}
