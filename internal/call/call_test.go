@@ -42,8 +42,12 @@ func (l *fakeLeg) Hangup(context.Context) error {
 	l.mu.Unlock()
 	return nil
 }
-func (l *fakeLeg) RemoteSDP() []byte { return []byte(offer) }
-func (l *fakeLeg) OnDTMF(func(byte)) {}
+func (l *fakeLeg) RemoteSDP() []byte       { return []byte(offer) }
+func (l *fakeLeg) OnDTMF(func(byte))       {}
+func (l *fakeLeg) OnReferStatus(func(int)) {}
+func (l *fakeLeg) Refer(context.Context, acs.Identifier) error {
+	return &DialError{Status: 405, Reason: "Method Not Allowed"}
+}
 func (l *fakeLeg) Ring() error {
 	l.mu.Lock()
 	l.rang = true

@@ -45,6 +45,12 @@ type Leg interface {
 	// OnDTMF registers f to be called with each digit the peer signals in
 	// SIP INFO (application/dtmf-relay, application/dtmf).
 	OnDTMF(f func(digit byte))
+	// Refer asks the peer to call target itself (blind transfer). nil means
+	// the peer accepted; a *DialError says it refused (e.g. 405, 603).
+	Refer(ctx context.Context, target acs.Identifier) error
+	// OnReferStatus registers f for the peer's reports of its referred call
+	// (the status of each NOTIFY; 2xx and higher are final).
+	OnReferStatus(f func(status int))
 }
 
 // InboundLeg is a leg created by an incoming INVITE that is not yet answered.

@@ -2,6 +2,7 @@ package call
 
 import (
 	"context"
+	"time"
 
 	"github.com/switchboard-oss/switchboard/internal/acs"
 	"github.com/switchboard-oss/switchboard/internal/media"
@@ -17,10 +18,13 @@ type TransferRequest struct {
 	CallbackURI      string
 }
 
-// Transfer performs a blind transfer by bridging: the server rings the
-// target and, when it answers, connects the transferee to it and leaves
-// the app's connection (CallTransferAccepted, then CallDisconnected). If the
-// target does not answer, CallTransferFailed follows and the call goes on.
+// Transfer performs a blind transfer. It first asks the transferee to call
+// the target itself (SIP REFER); success is judged by the final status the
+// transferee reports in its NOTIFY sipfrag, not by the 202. If the
+// transferee refuses REFER, the server bridges instead: it rings the target
+// and, when it answers, connects the transferee to it. Either way the app
+// gets CallTransferAccepted and then CallDisconnected; if the target does
+// not answer, CallTransferFailed follows and the call goes on.
 func (m *Manager) Transfer(ctx context.Context, connID string, req TransferRequest) error {
 	return m.onConnected(ctx, connID, func(c *Call) error {
 		live := c.live()
@@ -34,22 +38,96 @@ func (m *Manager) Transfer(ctx context.Context, connID string, req TransferReque
 		if c.transfer != nil {
 			return acs.Errorf(409, "Conflict", 8607, "a transfer is already in progress")
 		}
-		ml, offer, err := c.offerLeg()
-		if err != nil {
-			return err
-		}
-		from := req.CallerID
-		if from.IsZero() {
-			from = transferee.id
-		}
 		dctx, cancel := context.WithTimeout(context.Background(), m.cfg.DialTimeout)
-		c.transfer = &transferOp{req: req, transferee: transferee, cancel: cancel}
+		t := &transferOp{req: req, transferee: transferee, cancel: cancel}
+		c.transfer = t
 		c.conn.state = acs.StateTransferring
-		dial := DialRequest{Target: req.Target, CallerID: from, SDP: offer, Headers: req.Headers}
-		c.dialAsync(dctx, dial, ml, func(leg Leg, sdp []byte, err error) { c.transferred(ml, leg, sdp, err) })
+		leg := transferee.leg
+		leg.OnReferStatus(func(status int) { c.post(func() { c.referStatus(t, status) }) })
+		go func() {
+			err := leg.Refer(dctx, req.Target)
+			c.post(func() { c.referAnswered(t, err) })
+		}()
 		c.log.Info("transferring", "transferee", transferee.id.RawID, "target", req.Target.RawID)
 		return nil
 	})
+}
+
+// referAnswered goes on with a transfer once the transferee answered the
+// REFER: accepted, we wait for its NOTIFY; refused, we bridge ourselves.
+func (c *Call) referAnswered(t *transferOp, err error) {
+	if c.transfer != t {
+		return
+	}
+	if err == nil {
+		t.referred = true
+		c.log.Info("transferee accepted REFER")
+		time.AfterFunc(c.m.cfg.DialTimeout, func() {
+			c.post(func() {
+				if c.transfer == t {
+					c.transferFailed(t, &DialError{Status: 408, Reason: "the transferee reported no outcome"})
+				}
+			})
+		})
+		return
+	}
+	c.log.Info("transferee refused REFER; bridging the transfer", "error", err)
+	ml, offer, oerr := c.offerLeg()
+	if oerr != nil {
+		c.transferFailed(t, oerr)
+		return
+	}
+	from := t.req.CallerID
+	if from.IsZero() {
+		from = t.transferee.id
+	}
+	dctx, cancel := context.WithTimeout(context.Background(), c.m.cfg.DialTimeout)
+	t.cancel()
+	t.cancel = cancel
+	dial := DialRequest{Target: t.req.Target, CallerID: from, SDP: offer, Headers: t.req.Headers}
+	c.dialAsync(dctx, dial, ml, func(leg Leg, sdp []byte, err error) { c.transferred(ml, leg, sdp, err) })
+}
+
+// referStatus takes the transferee's report of its referred call.
+func (c *Call) referStatus(t *transferOp, status int) {
+	if c.transfer != t || !t.referred || status < 200 {
+		return
+	}
+	c.transfer = nil
+	t.cancel()
+	if status >= 300 {
+		c.transferFailed(t, &DialError{Status: status, Reason: "referred call failed"})
+		return
+	}
+	c.transferAccepted(t)
+	// The transferee now talks to the target directly: our part is over.
+	c.end(endReason{name: "transferred", result: acs.ResultEndedByAPI})
+}
+
+// transferFailed reports a failed transfer; the call goes on.
+func (c *Call) transferFailed(t *transferOp, err error) {
+	c.transfer = nil
+	t.cancel()
+	c.conn.state = acs.StateConnected
+	status, reason := dialFailureStatus(err)
+	res := acs.SIPFailure(status, reason)
+	c.log.Info("transfer failed", "status", status)
+	c.emitTo(t.url(c), t.req.OperationContext, acs.EventCallTransferFailed, &res, nil)
+}
+
+// transferAccepted tells the app its transfer succeeded.
+func (c *Call) transferAccepted(t *transferOp) {
+	c.conn.state = acs.StateTransferAccepted
+	c.emitTo(t.url(c), t.req.OperationContext, acs.EventCallTransferAccepted, &acs.ResultOK, func(b *acs.CallEventData) any {
+		return acs.TransferAcceptedData{CallEventData: *b, TransferTarget: t.req.Target.Model(), Transferee: t.transferee.id.Model()}
+	})
+}
+
+func (t *transferOp) url(c *Call) string {
+	if t.req.CallbackURI != "" {
+		return t.req.CallbackURI
+	}
+	return c.conn.callbackURI
 }
 
 // transferOp is a transfer in progress.
@@ -57,40 +135,28 @@ type transferOp struct {
 	req        TransferRequest
 	transferee *participant
 	cancel     context.CancelFunc
+	referred   bool // the transferee accepted REFER; its NOTIFY decides
 }
 
 // transferred completes a transfer once the target answered or failed.
 func (c *Call) transferred(ml *media.Leg, leg Leg, sdp []byte, err error) {
 	t := c.transfer
-	c.transfer = nil
-	if t != nil {
-		t.cancel()
-	}
 	if t == nil || c.state != stateConnected || t.transferee.gone {
 		discard(ml, leg, err)
 		return
 	}
-	url := c.conn.callbackURI
-	if t.req.CallbackURI != "" {
-		url = t.req.CallbackURI
-	}
 	if err = settle(ml, leg, sdp, err); err != nil {
-		c.conn.state = acs.StateConnected
-		status, reason := dialFailureStatus(err)
-		res := acs.SIPFailure(status, reason)
-		c.log.Info("transfer target did not answer", "status", status)
-		c.emitTo(url, t.req.OperationContext, acs.EventCallTransferFailed, &res, nil)
+		c.transferFailed(t, err)
 		return
 	}
+	c.transfer = nil
+	t.cancel()
 	p := &participant{id: t.req.Target, leg: leg, media: ml}
 	c.addParticipant(p)
 	c.watch(p)
 	c.subscriptionEvent(acs.EventParticipantAdded, acs.ParticipantLifecycleData{
 		ServerCallID: c.serverCallID, CorrelationID: c.correlationID, Participant: p.id.Model(),
 	})
-	c.conn.state = acs.StateTransferAccepted
-	c.emitTo(url, t.req.OperationContext, acs.EventCallTransferAccepted, &acs.ResultOK, func(b *acs.CallEventData) any {
-		return acs.TransferAcceptedData{CallEventData: *b, TransferTarget: t.req.Target.Model(), Transferee: t.transferee.id.Model()}
-	})
+	c.transferAccepted(t)
 	c.leave() // the app is out; transferee and target talk on
 }

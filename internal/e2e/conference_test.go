@@ -357,9 +357,9 @@ func TestGroupCall(t *testing.T) {
 	}
 }
 
-// transferToParticipant in a 1:1 call: the caller ends up talking to the
-// target and the app leaves; a target that is busy fails the transfer and
-// the call goes on.
+// transferToParticipant in a 1:1 call whose caller refuses REFER: the
+// server bridges, the caller ends up talking to the target and the app
+// leaves; a target that is busy fails the transfer and the call goes on.
 func TestTransfer(t *testing.T) {
 	t.Run("accepted", func(t *testing.T) {
 		uas, o := startCallee(t, "uas_answer.xml", map[string]string{"hangup_after_ms": "1500"})
@@ -371,6 +371,10 @@ func TestTransfer(t *testing.T) {
 			t.Fatalf("CallTransferAccepted = %v", ev.Data())
 		}
 		e.callback(connID, "CallDisconnected")
+		// The caller's phone refused REFER, so the server bridged the transfer.
+		if v, _ := sipp.LogValue("REFER_REFUSED"); v != "1" {
+			t.Fatal("the transferee was not asked to transfer by REFER first")
+		}
 		// The target saw the caller's number; when it hangs up the caller gets BYE.
 		if from, _ := uas.LogValue("FROM_USER"); from != caller {
 			t.Fatalf("target saw %q, want the caller %s", from, caller)

@@ -49,7 +49,7 @@ func (s *Server) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 		return
 	}
 	l := &inLeg{dlg: dlg, final: make(chan struct{})}
-	l.leg = leg{dlg: dlg, callID: req.CallID().Value(), forget: func() {
+	l.leg = leg{s: s, dlg: dlg, remote: req.Contact().Address, callID: req.CallID().Value(), forget: func() {
 		s.mu.Lock()
 		delete(s.inbound, dlg.ID)
 		s.mu.Unlock()

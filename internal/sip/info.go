@@ -61,3 +61,24 @@ func dtmfDigit(v string) (byte, bool) {
 	}
 	return 0, false
 }
+
+// parseSipfrag reads the status code of a message/sipfrag body's status
+// line ("SIP/2.0 200 OK"), as NOTIFYs for REFER carry (RFC 3420, RFC 3515).
+func parseSipfrag(body []byte) (int, bool) {
+	line, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
+	f := strings.Fields(line)
+	if len(f) < 2 || !strings.HasPrefix(strings.ToUpper(f[0]), "SIP/2.0") {
+		return 0, false
+	}
+	n := 0
+	for _, r := range f[1] {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+		n = n*10 + int(r-'0')
+	}
+	if n < 100 || n > 699 {
+		return 0, false
+	}
+	return n, true
+}

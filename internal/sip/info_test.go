@@ -38,3 +38,17 @@ func FuzzParseDTMFInfo(f *testing.F) {
 		}
 	})
 }
+
+func TestParseSipfrag(t *testing.T) {
+	cases := map[string]int{"SIP/2.0 200 OK": 200, "SIP/2.0 100 Trying\r\n": 100, "sip/2.0 486 Busy Here\r\nVia: x": 486}
+	for in, want := range cases {
+		if got, ok := parseSipfrag([]byte(in)); !ok || got != want {
+			t.Errorf("parseSipfrag(%q) = %d, %v", in, got, ok)
+		}
+	}
+	for _, bad := range []string{"", "HTTP/1.1 200 OK", "SIP/2.0 abc", "SIP/2.0 99 x", "SIP/2.0"} {
+		if _, ok := parseSipfrag([]byte(bad)); ok {
+			t.Errorf("parseSipfrag(%q) accepted", bad)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	gsip "github.com/emiago/sipgo/sip"
+	"github.com/switchboard-oss/switchboard/internal/acs"
 	"github.com/switchboard-oss/switchboard/internal/call"
 )
 
@@ -16,12 +17,15 @@ type dialog interface {
 	Context() context.Context
 	Bye(ctx context.Context) error
 	ReadBye(req *gsip.Request, tx gsip.ServerTransaction) error
+	Do(ctx context.Context, req *gsip.Request) (*gsip.Response, error)
 }
 
 // leg is the part of inLeg and outLeg that follows a dialog to its end and
 // tells the call core how it ended (call.Leg).
 type leg struct {
+	s         *Server
 	dlg       dialog
+	remote    gsip.Uri // the peer's Contact: where in-dialog requests go
 	callID    string
 	forget    func() // removes the leg from the server's dialog table
 	remoteBye atomic.Bool
@@ -30,6 +34,7 @@ type leg struct {
 	mu        sync.Mutex
 	onEnd     func(call.EndCause)
 	onDTMF    func(digit byte)
+	onNotify  func(status int)
 }
 
 func (l *leg) OnDTMF(f func(digit byte)) {
@@ -99,4 +104,45 @@ func (l *leg) onState(st gsip.DialogState) {
 		return // OnEnd will replay the end
 	}
 	l.endOnce.Do(func() { go f(cause) }) // not under sipgo's locks
+}
+
+// Refer asks the peer to call target itself (RFC 3515 blind transfer). It
+// returns once the peer answered the REFER: nil for 202 Accepted, a
+// *call.DialError with the status otherwise. The outcome of the peer's call
+// arrives later through OnReferStatus, from the NOTIFY sipfrag (RFC 3515 §2.4.5).
+func (l *leg) Refer(ctx context.Context, target acs.Identifier) error {
+	attempts, err := l.s.route(ctx, target)
+	if err != nil {
+		return err
+	}
+	to := attempts[0].uri
+	req := gsip.NewRequest(gsip.REFER, l.remote)
+	req.AppendHeader(gsip.NewHeader("Refer-To", "<"+to.String()+">"))
+	req.AppendHeader(gsip.NewHeader("Referred-By", "<sip:switchboard@"+l.s.cfg.SIP.AdvertiseHost+">"))
+	res, err := l.dlg.Do(ctx, req)
+	if err != nil {
+		return &call.DialError{Status: 408, Reason: "REFER not answered: " + err.Error()}
+	}
+	if res.StatusCode/100 != 2 {
+		return &call.DialError{Status: res.StatusCode, Reason: res.Reason}
+	}
+	return nil
+}
+
+// OnReferStatus registers f for the final status the peer reports for its
+// referred call.
+func (l *leg) OnReferStatus(f func(status int)) {
+	l.mu.Lock()
+	l.onNotify = f
+	l.mu.Unlock()
+}
+
+// referStatus reports a sipfrag status from a NOTIFY.
+func (l *leg) referStatus(status int) {
+	l.mu.Lock()
+	f := l.onNotify
+	l.mu.Unlock()
+	if f != nil {
+		f(status)
+	}
 }

@@ -129,7 +129,11 @@ func (s *Server) dialOne(ctx context.Context, req call.DialRequest, a attempt) (
 	if err := dlg.Ack(context.Background()); err != nil {
 		s.log.Warn("sending ACK failed", "error", err)
 	}
-	l := &outLeg{leg{dlg: dlg, callID: invite.CallID().Value(), forget: func() {
+	remote := a.uri
+	if c := dlg.InviteResponse.Contact(); c != nil {
+		remote = c.Address
+	}
+	l := &outLeg{leg{s: s, dlg: dlg, remote: remote, callID: invite.CallID().Value(), forget: func() {
 		s.mu.Lock()
 		delete(s.outbound, dlg.ID)
 		s.mu.Unlock()

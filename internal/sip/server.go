@@ -118,7 +118,7 @@ func (s *Server) Listen() error {
 	})
 	s.srv.OnOptions(func(req *gsip.Request, tx gsip.ServerTransaction) {
 		res := gsip.NewResponseFromRequest(req, 200, "OK", nil)
-		res.AppendHeader(gsip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO"))
+		res.AppendHeader(gsip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, NOTIFY"))
 		tx.Respond(res)
 	})
 	s.srv.OnRegister(s.reg.HandleRegister)
@@ -127,6 +127,7 @@ func (s *Server) Listen() error {
 		tx.Respond(gsip.NewResponseFromRequest(req, 403, "Forbidden", nil))
 	})
 	s.srv.OnInfo(s.onInfo)
+	s.srv.OnNotify(s.onNotify)
 	return nil
 }
 
@@ -254,6 +255,20 @@ func (s *Server) onInfo(req *gsip.Request, tx gsip.ServerTransaction) {
 		l.dtmf(d)
 	}
 	tx.Respond(gsip.NewResponseFromRequest(req, 200, "OK", nil))
+}
+
+// onNotify takes the progress of a transfer we asked for (RFC 3515): a
+// message/sipfrag body whose status line says how the referred call went.
+func (s *Server) onNotify(req *gsip.Request, tx gsip.ServerTransaction) {
+	l := s.dialogLeg(req)
+	if l == nil {
+		tx.Respond(gsip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	tx.Respond(gsip.NewResponseFromRequest(req, 200, "OK", nil))
+	if status, ok := parseSipfrag(req.Body()); ok {
+		l.referStatus(status)
+	}
 }
 
 func (s *Server) onBye(req *gsip.Request, tx gsip.ServerTransaction) {
