@@ -404,3 +404,35 @@ func TestTransfer(t *testing.T) {
 		uas.WaitSuccess(ctxTimeout(t, 20*time.Second))
 	})
 }
+
+// A transferee that accepts REFER (baresip) calls the target itself; the
+// transfer succeeds when its NOTIFY reports the target answered.
+func TestTransferByRefer(t *testing.T) {
+	uas, o := startCallee(t, "uas_answer.xml", nil)
+	e := newEnv(t, o)
+	var u user
+	e.sb.adminJSON("POST", "/admin/v1/users", map[string]any{"username": "kim"}, &u, 201)
+	b := testpeer.StartBaresip(t, testpeer.BaresipOptions{SIPUser: u.Username, Password: u.Password, Registrar: e.sb.sipAddr(), AutoAnswer: true})
+	if err := b.WaitRegistered(ctxTimeout(t, 15*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var props map[string]any
+	e.op("createCall", map[string]any{"target": u.ID, "callbackUrl": e.app.CallbackURL("refer")}, &props)
+	connID := props["callConnectionId"].(string)
+	e.callback(connID, "CallConnected")
+	e.op("transferCallToParticipant", map[string]any{"callConnectionId": connID, "target": "4:" + callee, "operationContext": "xfer"}, nil)
+	ev := e.callback(connID, "CallTransferAccepted")
+	if !contains(mustJSON(ev.Data()["transferee"]), u.ID) {
+		t.Fatalf("CallTransferAccepted = %v", ev.Data())
+	}
+	e.callback(connID, "CallDisconnected")
+	// baresip itself called the target, straight to the trunk's address.
+	if ruri, err := uas.WaitLog(ctxTimeout(t, 10*time.Second), "RURI_USER"); err != nil || ruri != callee {
+		t.Fatalf("target Request-URI %q (%v)", ruri, err)
+	}
+	inv, _ := uas.FindMessage(true, "INVITE")
+	if !strings.Contains(inv.Header("From"), u.Username) {
+		t.Fatalf("the target's INVITE came from %q, not the transferee", inv.Header("From"))
+	}
+	b.Stop()
+}
