@@ -28,18 +28,24 @@ type TransferRequest struct {
 func (m *Manager) Transfer(ctx context.Context, connID string, req TransferRequest) error {
 	return m.onConnected(ctx, connID, func(c *Call) error {
 		live := c.live()
-		if len(live) != 1 {
-			return acs.Errorf(400, "BadRequest", 8520, "transfer is supported in 1:1 calls only for now (%d participants)", len(live))
-		}
-		transferee := live[0]
-		if !req.Transferee.IsZero() && req.Transferee.RawID != transferee.id.RawID {
-			return acs.Errorf(400, "BadRequest", 8558, "transferee %s is not in the call", req.Transferee.RawID)
+		var transferee *participant
+		switch {
+		case !req.Transferee.IsZero():
+			p, err := c.mustParticipant(req.Transferee)
+			if err != nil {
+				return err
+			}
+			transferee = p
+		case len(live) == 1:
+			transferee = live[0]
+		default:
+			return acs.BadRequest("transferee is required in a call with %d participants", len(live))
 		}
 		if c.transfer != nil {
 			return acs.Errorf(409, "Conflict", 8607, "a transfer is already in progress")
 		}
 		dctx, cancel := context.WithTimeout(context.Background(), m.cfg.DialTimeout)
-		t := &transferOp{req: req, transferee: transferee, cancel: cancel}
+		t := &transferOp{req: req, transferee: transferee, cancel: cancel, group: len(live) > 1}
 		c.transfer = t
 		c.conn.state = acs.StateTransferring
 		leg := transferee.leg
@@ -71,6 +77,12 @@ func (c *Call) referAnswered(t *transferOp, err error) {
 		})
 		return
 	}
+	if t.group {
+		// Bridging would need a call of its own for the transferee and the
+		// target; in a group call the transfer needs REFER.
+		c.transferFailed(t, err)
+		return
+	}
 	c.log.Info("transferee refused REFER; bridging the transfer", "error", err)
 	ml, offer, oerr := c.offerLeg()
 	if oerr != nil {
@@ -100,6 +112,13 @@ func (c *Call) referStatus(t *transferOp, status int) {
 		return
 	}
 	c.transferAccepted(t)
+	if t.group {
+		// The transferee left for the target; the others go on.
+		c.conn.state = acs.StateConnected
+		c.dropParticipant(t.transferee, true)
+		c.afterLeave()
+		return
+	}
 	// The transferee now talks to the target directly: our part is over.
 	c.end(endReason{name: "transferred", result: acs.ResultEndedByAPI})
 }
@@ -136,6 +155,7 @@ type transferOp struct {
 	transferee *participant
 	cancel     context.CancelFunc
 	referred   bool // the transferee accepted REFER; its NOTIFY decides
+	group      bool // the transferee leaves a call that goes on
 }
 
 // transferred completes a transfer once the target answered or failed.

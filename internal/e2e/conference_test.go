@@ -436,3 +436,36 @@ func TestTransferByRefer(t *testing.T) {
 	}
 	b.Stop()
 }
+
+// In a group call, transferee names who goes: that participant is
+// transferred (by REFER) and leaves; the others stay in the call.
+func TestTransferGroupParticipant(t *testing.T) {
+	uas, o := startCallee(t, "uas_answer.xml", nil)
+	e := newEnv(t, o)
+	tones := map[byte]float64{'A': 500, 'B': 1100}
+	x := startConfPeer(t, e, "lena", tones['A'])
+	y := startConfPeer(t, e, "mike", tones['B'])
+	var props map[string]any
+	e.op("createGroupCall", map[string]any{"targets": []string{x.u.ID, y.u.ID}, "callbackUrl": e.app.CallbackURL("gx")}, &props)
+	connID := props["callConnectionId"].(string)
+	e.callback(connID, "CallConnected")
+	rosterMatches(t, e, connID, 2, 0)
+	e.op("transferCallToParticipant", map[string]any{"callConnectionId": connID, "target": "4:" + callee, "transferee": y.u.ID, "operationContext": "gx"}, nil)
+	ev := e.callback(connID, "CallTransferAccepted")
+	if !contains(mustJSON(ev.Data()["transferee"]), y.u.ID) {
+		t.Fatalf("CallTransferAccepted = %v", ev.Data())
+	}
+	if ruri, err := uas.WaitLog(ctxTimeout(t, 10*time.Second), "RURI_USER"); err != nil || ruri != callee {
+		t.Fatalf("target Request-URI %q (%v)", ruri, err)
+	}
+	rosterMatches(t, e, connID, 1, 0) // mike left; lena and the app go on
+	var cur map[string]any
+	e.op("getCallConnectionProperties", map[string]any{"callConnectionId": connID}, &cur)
+	if cur["callConnectionState"] != "connected" {
+		t.Fatalf("state after the group transfer: %v", cur["callConnectionState"])
+	}
+	e.op("hangUp", map[string]any{"callConnectionId": connID, "forEveryone": true}, nil)
+	if _, err := x.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+}
