@@ -152,3 +152,18 @@ type TransferToParticipantRequest struct {
 	CustomCallingContext *CustomCallingContext `json:"customCallingContext,omitempty"`
 	SourceCallerIDNumber *PhoneNumberModel     `json:"sourceCallerIdNumber,omitempty"`
 }
+
+// ConnectRequest is the body of POST /calling/callConnections:connect.
+type ConnectRequest struct {
+	CallLocator      *CallLocator `json:"callLocator"`
+	CallbackURI      string       `json:"callbackUri"`
+	OperationContext string       `json:"operationContext,omitempty"`
+}
+
+// CallLocator names a call by serverCallId, group call id or room id.
+type CallLocator struct {
+	ServerCallID string `json:"serverCallId,omitempty"`
+	GroupCallID  string `json:"groupCallId,omitempty"`
+	RoomID       string `json:"roomId,omitempty"`
+	Kind         string `json:"kind,omitempty"`
+}

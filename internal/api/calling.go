@@ -220,3 +220,27 @@ func (s *Server) baseURL(r *http.Request) string {
 	}
 	return scheme + "://" + strings.TrimSuffix(r.Host, "/")
 }
+
+func (s *Server) connectCall(r *http.Request, body []byte) (int, any, error) {
+	var req acs.ConnectRequest
+	if err := decode(body, &req); err != nil {
+		return 0, nil, err
+	}
+	if req.CallLocator == nil {
+		return 0, nil, acs.BadRequest("callLocator is required")
+	}
+	if err := checkCallback("callbackUri", req.CallbackURI); err != nil {
+		return 0, nil, err
+	}
+	loc := req.CallLocator
+	if loc.ServerCallID == "" {
+		// Group calls and rooms are not kept apart from server calls yet.
+		return 0, nil, acs.Errorf(http.StatusBadRequest, "BadRequest", 8520, "only serverCallLocator is supported (kind %q)", loc.Kind)
+	}
+	props, err := s.calls.Connect(r.Context(), call.ConnectRequest{ServerCallID: loc.ServerCallID, CallbackURI: req.CallbackURI,
+		OperationContext: req.OperationContext, APIVersion: apiVersion(r)})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, props, nil
+}

@@ -37,7 +37,7 @@ func (s *Server) lookupCalling(method string, segs []string) handlerFunc {
 		case "reject":
 			return s.rejectCall
 		case "connect":
-			return notImplemented("connect")
+			return s.connectCall
 		}
 		return nil
 	}

@@ -80,6 +80,7 @@ type Call struct {
 	displayName  string
 	parts        []*participant
 	conn         *connection
+	others       []*connection // apps that connected to the call later
 	mixer        *media.Mixer
 	incoming     InboundLeg // inbound leg until answered or refused
 	answerSDP    []byte
@@ -286,10 +287,10 @@ func (c *Call) end(r endReason) {
 	}
 	c.mixer.Close()
 	endedAt := c.m.now()
-	if c.conn != nil && c.conn.state != acs.StateDisconnected {
-		c.conn.state = acs.StateDisconnected
+	for _, cn := range c.liveConns() {
+		cn.state = acs.StateDisconnected
 		res := r.result
-		c.emit(acs.EventCallDisconnected, &res, nil)
+		c.emitFor(cn, cn.callbackURI, cn.operationContext, acs.EventCallDisconnected, &res, nil)
 	}
 	if wasConnected {
 		for _, p := range c.parts {
@@ -309,7 +310,7 @@ func (c *Call) end(r endReason) {
 	c.saveRecord(r, endedAt, rtp)
 	t := tombstone{at: endedAt, reason: r.name}
 	if c.conn != nil {
-		t.props = c.properties()
+		t.props = c.properties(c.conn)
 	}
 	c.m.unregister(c, t)
 	c.log.Info("call ended", "reason", r.name, "sip_status", c.sipStatus, "rtp_in", rtp.PacketsIn, "rtp_out", rtp.PacketsOut, "rtp_malformed", rtp.Malformed)
@@ -337,23 +338,24 @@ func (c *Call) saveRecord(r endReason, endedAt time.Time, rtp media.Stats) {
 	}
 }
 
-// emit sends a mid-call event to the app's callback URI.
+// emit sends a mid-call event to the primary connection's callback URI
+// (the app that answered or created the call).
 func (c *Call) emit(eventType string, res *acs.ResultInformation, extend func(*acs.CallEventData) any) {
 	if c.conn == nil {
 		return
 	}
-	c.emitTo(c.conn.callbackURI, c.conn.operationContext, eventType, res, extend)
+	c.emitFor(c.conn, c.conn.callbackURI, c.conn.operationContext, eventType, res, extend)
 }
 
-// emitTo sends a mid-call event to url with an operation context: media
-// operations carry their own, and may name their own callback URI.
-func (c *Call) emitTo(url, opContext, eventType string, res *acs.ResultInformation, extend func(*acs.CallEventData) any) {
-	if c.conn == nil || url == "" {
+// emitFor sends a mid-call event of connection cn to url with an operation
+// context: operations carry their own, and may name their own callback URI.
+func (c *Call) emitFor(cn *connection, url, opContext, eventType string, res *acs.ResultInformation, extend func(*acs.CallEventData) any) {
+	if cn == nil || url == "" {
 		return
 	}
 	base := acs.CallEventData{
-		CallConnectionID: c.conn.id, ServerCallID: c.serverCallID, CorrelationID: c.correlationID,
-		OperationContext: opContext, ResultInformation: res, Version: c.conn.apiVersion,
+		CallConnectionID: cn.id, ServerCallID: c.serverCallID, CorrelationID: c.correlationID,
+		OperationContext: opContext, ResultInformation: res, Version: cn.apiVersion,
 		PublicEventType: acs.EventTypePrefix + eventType,
 	}
 	var data any = base
@@ -362,22 +364,52 @@ func (c *Call) emitTo(url, opContext, eventType string, res *acs.ResultInformati
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := c.m.events.Callback(ctx, url, c.conn.id, eventType, data); err != nil {
+	if err := c.m.events.Callback(ctx, url, cn.id, eventType, data); err != nil {
 		c.log.Error("queueing event failed", "event", eventType, "error", err)
 	}
 }
 
+// emitParticipantsUpdated tells every app in the call the new roster.
 func (c *Call) emitParticipantsUpdated() {
-	if c.conn == nil || c.conn.state == acs.StateDisconnected {
-		return // the app is no longer in the call
-	}
-	c.conn.seq++
-	seq := c.conn.seq
 	parts := c.roster()
-	c.emit(acs.EventParticipantsUpdated, &acs.ResultOK, func(b *acs.CallEventData) any {
-		b.OperationContext = "" // ParticipantsUpdated carries none
+	for _, cn := range c.liveConns() {
+		c.participantsUpdated(cn, parts)
+	}
+}
+
+func (c *Call) participantsUpdated(cn *connection, parts []acs.CallParticipant) {
+	cn.seq++
+	seq := cn.seq
+	c.emitFor(cn, cn.callbackURI, "", acs.EventParticipantsUpdated, &acs.ResultOK, func(b *acs.CallEventData) any {
 		return acs.ParticipantsUpdatedData{CallEventData: *b, SequenceNumber: seq, Participants: parts}
 	})
+}
+
+// liveConns lists the app connections still in the call, primary first.
+func (c *Call) liveConns() []*connection {
+	var out []*connection
+	if c.conn != nil && c.conn.state != acs.StateDisconnected {
+		out = append(out, c.conn)
+	}
+	for _, cn := range c.others {
+		if cn.state != acs.StateDisconnected {
+			out = append(out, cn)
+		}
+	}
+	return out
+}
+
+// connection finds one of the call's app connections by id.
+func (c *Call) connection(id string) *connection {
+	if c.conn != nil && c.conn.id == id {
+		return c.conn
+	}
+	for _, cn := range c.others {
+		if cn.id == id {
+			return cn
+		}
+	}
+	return nil
 }
 
 // subscriptionEvent publishes a call lifecycle event to the subscriptions.
@@ -402,9 +434,8 @@ func (c *Call) roster() []acs.CallParticipant {
 	return out
 }
 
-// properties is the app's view of its connection.
-func (c *Call) properties() acs.CallConnectionProperties {
-	cn := c.conn
+// properties is an app's view of its connection.
+func (c *Call) properties(cn *connection) acs.CallConnectionProperties {
 	p := acs.CallConnectionProperties{
 		CallConnectionID: cn.id, ServerCallID: c.serverCallID, CallConnectionState: cn.state,
 		CallbackURI: cn.callbackURI, CorrelationID: c.correlationID, SourceCallerIDNumber: cn.callerID,

@@ -9,6 +9,7 @@ import (
 
 // continuous is a continuous DTMF subscription on one participant.
 type continuous struct {
+	conn        *connection
 	opContext   string
 	callbackURI string
 }
@@ -16,52 +17,53 @@ type continuous struct {
 // StartContinuousDTMF reports every tone of target as it comes, until
 // stopped. It coexists with a recognize operation: both see the tones.
 func (m *Manager) StartContinuousDTMF(ctx context.Context, connID string, target acs.Identifier, opContext, callbackURI string) error {
-	return m.onParticipant(ctx, connID, target, func(c *Call, p *participant) error {
-		p.continuous = &continuous{opContext: opContext, callbackURI: callbackURI}
+	return m.onParticipant(ctx, connID, target, func(c *Call, cn *connection, p *participant) error {
+		p.continuous = &continuous{conn: cn, opContext: opContext, callbackURI: callbackURI}
 		return nil
 	})
 }
 
 // StopContinuousDTMF ends continuous DTMF recognition on target.
 func (m *Manager) StopContinuousDTMF(ctx context.Context, connID string, target acs.Identifier, opContext, callbackURI string) error {
-	return m.onParticipant(ctx, connID, target, func(c *Call, p *participant) error {
+	return m.onParticipant(ctx, connID, target, func(c *Call, cn *connection, p *participant) error {
 		if p.continuous == nil {
 			return acs.Errorf(400, "BadRequest", 8585, "continuous DTMF recognition is not running for %s", target.RawID)
 		}
 		p.continuous = nil
-		url := c.conn.callbackURI
+		url := cn.callbackURI
 		if callbackURI != "" {
 			url = callbackURI
 		}
-		c.emitTo(url, opContext, acs.EventContinuousStopped, &acs.ResultPlayOK, nil)
+		c.emitFor(cn, url, opContext, acs.EventContinuousStopped, &acs.ResultPlayOK, nil)
 		return nil
 	})
 }
 
 // onParticipant runs f on the call's goroutine with a live participant.
-func (m *Manager) onParticipant(ctx context.Context, connID string, target acs.Identifier, f func(*Call, *participant) error) error {
-	return m.onConnected(ctx, connID, func(c *Call) error {
+func (m *Manager) onParticipant(ctx context.Context, connID string, target acs.Identifier, f func(*Call, *connection, *participant) error) error {
+	return m.onConnected(ctx, connID, func(c *Call, cn *connection) error {
 		p, err := c.mustParticipant(target)
 		if err != nil {
 			return err
 		}
-		return f(c, p)
+		return f(c, cn, p)
 	})
 }
 
 // continuousTone reports a tone to a continuous DTMF subscriber.
 func (c *Call) continuousTone(p *participant, digit byte) {
-	if p.continuous == nil || c.conn == nil {
+	cd := p.continuous
+	if cd == nil || cd.conn.state == acs.StateDisconnected {
 		return
 	}
 	name, _ := acs.ToneName(digit)
-	c.conn.toneSeq++
-	seq := c.conn.toneSeq
-	url := c.conn.callbackURI
-	if p.continuous.callbackURI != "" {
-		url = p.continuous.callbackURI
+	cd.conn.toneSeq++
+	seq := cd.conn.toneSeq
+	url := cd.conn.callbackURI
+	if cd.callbackURI != "" {
+		url = cd.callbackURI
 	}
-	c.emitTo(url, p.continuous.opContext, acs.EventContinuousToneReceived, &acs.ResultPlayOK, func(b *acs.CallEventData) any {
+	c.emitFor(cd.conn, url, cd.opContext, acs.EventContinuousToneReceived, &acs.ResultPlayOK, func(b *acs.CallEventData) any {
 		return acs.ToneReceivedData{CallEventData: *b, SequenceID: seq, Tone: name}
 	})
 }
@@ -69,14 +71,15 @@ func (c *Call) continuousTone(p *participant, digit byte) {
 // continuousToneFailed tells a continuous DTMF subscriber that a signal
 // arrived that is not a tone it can report (e.g. a hook flash).
 func (c *Call) continuousToneFailed(p *participant) {
-	if p.continuous == nil || c.conn == nil {
+	cd := p.continuous
+	if cd == nil || cd.conn.state == acs.StateDisconnected {
 		return
 	}
-	url := c.conn.callbackURI
-	if p.continuous.callbackURI != "" {
-		url = p.continuous.callbackURI
+	url := cd.conn.callbackURI
+	if cd.callbackURI != "" {
+		url = cd.callbackURI
 	}
-	c.emitTo(url, p.continuous.opContext, acs.EventContinuousToneFailed, &acs.ResultIncorrectTone, nil)
+	c.emitFor(cd.conn, url, cd.opContext, acs.EventContinuousToneFailed, &acs.ResultIncorrectTone, nil)
 }
 
 // Hold takes target out of the conversation: what they say no longer
@@ -88,7 +91,7 @@ func (m *Manager) Hold(ctx context.Context, connID string, target acs.Identifier
 			return acs.BadRequest("playSourceInfo: %v", err)
 		}
 	}
-	return m.onParticipant(ctx, connID, target, func(c *Call, p *participant) error {
+	return m.onParticipant(ctx, connID, target, func(c *Call, cn *connection, p *participant) error {
 		if p.hold {
 			return nil
 		}
@@ -100,7 +103,7 @@ func (m *Manager) Hold(ctx context.Context, connID string, target acs.Identifier
 		p.hold, p.holdMixer = true, hm
 		c.emitParticipantsUpdated()
 		if music != nil {
-			c.playHoldMusic(p, hm, *music, opContext, callbackURI)
+			c.playHoldMusic(cn, p, hm, *music, opContext, callbackURI)
 		}
 		return nil
 	})
@@ -108,7 +111,7 @@ func (m *Manager) Hold(ctx context.Context, connID string, target acs.Identifier
 
 // playHoldMusic loads music on hold off the call's goroutine and loops it
 // into the participant's hold mixer; a failure is a HoldFailed.
-func (c *Call) playHoldMusic(p *participant, hm *media.Mixer, src acs.PlaySource, opContext, callbackURI string) {
+func (c *Call) playHoldMusic(cn *connection, p *participant, hm *media.Mixer, src acs.PlaySource, opContext, callbackURI string) {
 	loader := c.m.prompts
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
@@ -123,7 +126,7 @@ func (c *Call) playHoldMusic(p *participant, hm *media.Mixer, src acs.PlaySource
 			}
 			if err != nil {
 				c.log.Info("music on hold failed", "error", err)
-				url := c.conn.callbackURI
+				url := cn.callbackURI
 				if callbackURI != "" {
 					url = callbackURI
 				}
@@ -132,7 +135,7 @@ func (c *Call) playHoldMusic(p *participant, hm *media.Mixer, src acs.PlaySource
 				if asPlayError(err, &pe) {
 					res = pe.Result
 				}
-				c.emitTo(url, opContext, acs.EventHoldFailed, &res, nil)
+				c.emitFor(cn, url, opContext, acs.EventHoldFailed, &res, nil)
 				return
 			}
 			hm.SetSource(audioLoop(prompt))
@@ -142,7 +145,7 @@ func (c *Call) playHoldMusic(p *participant, hm *media.Mixer, src acs.PlaySource
 
 // Unhold brings a held participant back into the conversation.
 func (m *Manager) Unhold(ctx context.Context, connID string, target acs.Identifier) error {
-	return m.onParticipant(ctx, connID, target, func(c *Call, p *participant) error {
+	return m.onParticipant(ctx, connID, target, func(c *Call, _ *connection, p *participant) error {
 		if !p.hold {
 			return nil
 		}

@@ -181,7 +181,7 @@ func (m *Manager) Answer(ctx context.Context, req AnswerRequest) (acs.CallConnec
 		c.sipStatus = 200
 		c.addParticipant(p)
 		c.log = c.log.With("call_connection_id", cn.id)
-		props = c.properties()
+		props = c.properties(cn)
 		return nil
 	})
 	return props, err

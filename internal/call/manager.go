@@ -123,6 +123,10 @@ func (m *Manager) unregister(c *Call, t tombstone) {
 		delete(m.conns, c.conn.id)
 		m.ended[c.conn.id] = t
 	}
+	for _, cn := range c.others {
+		delete(m.conns, cn.id)
+		m.ended[cn.id] = tombstone{at: t.at, reason: t.reason}
+	}
 	// Prune old tombstones while we hold the lock.
 	for k, v := range m.ended {
 		if t.at.Sub(v.at) > m.cfg.TombstoneTTL {

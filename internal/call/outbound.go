@@ -74,7 +74,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (acs.CallConnec
 	c.cancelDial = cancel
 	m.register(c)
 	m.addConn(cn.id, c)
-	props := c.properties()
+	props := c.properties(cn)
 	go c.run()
 	for _, d := range dials {
 		dr := DialRequest{Target: d.target, CallerID: from, DisplayName: req.DisplayName, SDP: d.offer, Headers: req.Headers}

@@ -10,6 +10,7 @@ import (
 
 // invitation is an addParticipant in progress.
 type invitation struct {
+	conn        *connection
 	id          string
 	target      acs.Identifier
 	opContext   string
@@ -40,7 +41,7 @@ type AddRequest struct {
 // answered) or AddParticipantFailed follows.
 func (m *Manager) AddParticipant(ctx context.Context, connID string, req AddRequest) (string, error) {
 	var invID string
-	err := m.onConnected(ctx, connID, func(c *Call) error {
+	err := m.onConnected(ctx, connID, func(c *Call, cn *connection) error {
 		if c.participant(req.Target) != nil {
 			return acs.Errorf(400, "BadRequest", 8523, "%s is already in the call", req.Target.RawID)
 		}
@@ -58,7 +59,7 @@ func (m *Manager) AddParticipant(ctx context.Context, connID string, req AddRequ
 			timeout = m.cfg.DialTimeout
 		}
 		dctx, cancel := context.WithTimeout(context.Background(), timeout)
-		inv := &invitation{id: newID(), target: req.Target, opContext: req.OperationContext, callbackURI: req.CallbackURI, cancel: cancel}
+		inv := &invitation{conn: cn, id: newID(), target: req.Target, opContext: req.OperationContext, callbackURI: req.CallbackURI, cancel: cancel}
 		c.invites = append(c.invites, inv)
 		invID = inv.id
 		from := req.CallerID
@@ -82,7 +83,7 @@ func (c *Call) added(inv *invitation, ml *media.Leg, leg Leg, sdp []byte, err er
 		return
 	}
 	err = settle(ml, leg, sdp, err)
-	url := c.conn.callbackURI
+	url := inv.conn.callbackURI
 	if inv.callbackURI != "" {
 		url = inv.callbackURI
 	}
@@ -95,33 +96,33 @@ func (c *Call) added(inv *invitation, ml *media.Leg, leg Leg, sdp []byte, err er
 		res := acs.SIPFailure(status, reason)
 		if inv.canceled != nil {
 			res = acs.ResultInformation{Code: 487, SubCode: 540487, Message: "The invitation was canceled.", SIPDetails: &acs.SIPDiagnosticInfo{Code: 487, Message: "Request Terminated"}}
-			cu := c.conn.callbackURI
+			cu := inv.conn.callbackURI
 			if inv.canceled.callbackURI != "" {
 				cu = inv.canceled.callbackURI
 			}
-			c.emitTo(cu, inv.canceled.opContext, acs.EventCancelAddParticipantSucceeded, &acs.ResultOK, func(b *acs.CallEventData) any {
+			c.emitFor(inv.conn, cu, inv.canceled.opContext, acs.EventCancelAddParticipantSucceeded, &acs.ResultOK, func(b *acs.CallEventData) any {
 				return acs.InvitationEventData{CallEventData: *b, InvitationID: inv.id}
 			})
 		}
 		c.log.Info("participant was not added", "target", inv.target.RawID, "status", status)
-		c.emitTo(url, inv.opContext, acs.EventAddParticipantFailed, &res, participantData)
+		c.emitFor(inv.conn, url, inv.opContext, acs.EventAddParticipantFailed, &res, participantData)
 		return
 	}
 	p := &participant{id: inv.target, leg: leg, media: ml}
 	c.addParticipant(p)
 	c.watch(p)
-	c.emitTo(url, inv.opContext, acs.EventAddParticipantSucceeded, &acs.ResultOK, participantData)
+	c.emitFor(inv.conn, url, inv.opContext, acs.EventAddParticipantSucceeded, &acs.ResultOK, participantData)
 	c.emitParticipantsUpdated()
 	c.subscriptionEvent(acs.EventParticipantAdded, acs.ParticipantLifecycleData{
 		ServerCallID: c.serverCallID, CorrelationID: c.correlationID, Participant: p.id.Model(),
 	})
 	if inv.canceled != nil {
-		cu := c.conn.callbackURI
+		cu := inv.conn.callbackURI
 		if inv.canceled.callbackURI != "" {
 			cu = inv.canceled.callbackURI
 		}
 		res := acs.ResultInformation{Code: 400, SubCode: 8585, Message: "Too late to cancel: the participant answered."}
-		c.emitTo(cu, inv.canceled.opContext, acs.EventCancelAddParticipantFailed, &res, func(b *acs.CallEventData) any {
+		c.emitFor(inv.conn, cu, inv.canceled.opContext, acs.EventCancelAddParticipantFailed, &res, func(b *acs.CallEventData) any {
 			return acs.InvitationEventData{CallEventData: *b, InvitationID: inv.id}
 		})
 	}
@@ -140,7 +141,7 @@ func (c *Call) removeInvite(inv *invitation) {
 // CancelAddParticipantSucceeded and AddParticipantFailed follow, or
 // CancelAddParticipantFailed when the invitee had already answered.
 func (m *Manager) CancelAddParticipant(ctx context.Context, connID, invitationID, opContext, callbackURI string) error {
-	return m.onConnected(ctx, connID, func(c *Call) error {
+	return m.onConnected(ctx, connID, func(c *Call, _ *connection) error {
 		for _, inv := range c.invites {
 			if inv.id == invitationID {
 				inv.canceled = &cancelRequest{opContext: opContext, callbackURI: callbackURI}
@@ -154,13 +155,13 @@ func (m *Manager) CancelAddParticipant(ctx context.Context, connID, invitationID
 
 // RemoveParticipant hangs up one participant (BYE to them only).
 func (m *Manager) RemoveParticipant(ctx context.Context, connID string, target acs.Identifier, opContext, callbackURI string) error {
-	return m.onParticipant(ctx, connID, target, func(c *Call, p *participant) error {
-		url := c.conn.callbackURI
+	return m.onParticipant(ctx, connID, target, func(c *Call, cn *connection, p *participant) error {
+		url := cn.callbackURI
 		if callbackURI != "" {
 			url = callbackURI
 		}
 		c.dropParticipant(p, true)
-		c.emitTo(url, opContext, acs.EventRemoveParticipantSucceeded, &acs.ResultOK, func(b *acs.CallEventData) any {
+		c.emitFor(cn, url, opContext, acs.EventRemoveParticipantSucceeded, &acs.ResultOK, func(b *acs.CallEventData) any {
 			return acs.ParticipantEventData{CallEventData: *b, Participant: p.id.Model()}
 		})
 		c.afterLeave()
@@ -170,7 +171,7 @@ func (m *Manager) RemoveParticipant(ctx context.Context, connID string, target a
 
 // Mute keeps participants' audio out of the mix.
 func (m *Manager) Mute(ctx context.Context, connID string, targets []acs.Identifier) error {
-	return m.onConnected(ctx, connID, func(c *Call) error {
+	return m.onConnected(ctx, connID, func(c *Call, _ *connection) error {
 		var ps []*participant
 		for _, id := range targets {
 			p, err := c.mustParticipant(id)
@@ -229,7 +230,7 @@ func (c *Call) afterLeave() {
 		return
 	}
 	min := 1
-	if c.conn == nil || c.conn.state == acs.StateDisconnected {
+	if len(c.liveConns()) == 0 {
 		min = 2
 	}
 	if len(c.live()) < min {
@@ -237,21 +238,38 @@ func (c *Call) afterLeave() {
 	}
 }
 
-// leave takes the app's connection out of a call that goes on without it:
+// leave takes one app's connection out of a call that goes on without it:
 // its operations end, it gets CallDisconnected, and it is forgotten.
-func (c *Call) leave() {
-	c.cancelOps()
-	for len(c.sends) > 0 {
-		c.finishSend(c.sends[0], acs.EventSendDTMFFailed, acs.ResultCanceled)
+func (c *Call) leave(cn *connection) {
+	ops := c.ops
+	c.ops = nil
+	for _, op := range ops {
+		if op.conn == cn {
+			c.finishOp(op, op.canceledEvent(), acs.ResultCanceled, -1)
+		} else {
+			c.ops = append(c.ops, op)
+		}
+	}
+	if len(c.ops) > 0 && ops[0].conn == cn {
+		c.pump() // the running one was this app's: start the next
+	}
+	for _, s := range append([]*sendOp(nil), c.sends...) {
+		if s.conn == cn {
+			c.finishSend(s, acs.EventSendDTMFFailed, acs.ResultCanceled)
+		}
 	}
 	for _, inv := range c.invites {
-		inv.cancel()
+		if inv.conn == cn {
+			inv.cancel()
+		}
 	}
 	for _, p := range c.parts {
-		p.continuous = nil
+		if p.continuous != nil && p.continuous.conn == cn {
+			p.continuous = nil
+		}
 	}
 	res := acs.ResultEndedByAPI
-	c.emit(acs.EventCallDisconnected, &res, nil)
-	c.conn.state = acs.StateDisconnected
-	c.m.dropConn(c.conn.id)
+	c.emitFor(cn, cn.callbackURI, cn.operationContext, acs.EventCallDisconnected, &res, nil)
+	cn.state = acs.StateDisconnected
+	c.m.dropConn(cn.id)
 }

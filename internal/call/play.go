@@ -34,6 +34,7 @@ const loadTimeout = 60 * time.Second
 // mediaOp is one queued media operation of a call (a play, for now). The
 // call's goroutine owns it; its player's done signal comes back as a post.
 type mediaOp struct {
+	conn        *connection  // the app that asked for it; its events go there
 	rec         *recognition // nil for a play
 	opContext   string
 	callbackURI string // operationCallbackUri, or the connection's
@@ -81,8 +82,8 @@ func (m *Manager) Play(ctx context.Context, connID string, req PlayRequest) erro
 	if err := validateSources("playSources", req.Sources); err != nil {
 		return err
 	}
-	return m.onConnected(ctx, connID, func(c *Call) error {
-		op := &mediaOp{opContext: req.OperationContext, callbackURI: req.CallbackURI, sources: req.Sources, loop: req.Loop}
+	return m.onConnected(ctx, connID, func(c *Call, cn *connection) error {
+		op := &mediaOp{conn: cn, opContext: req.OperationContext, callbackURI: req.CallbackURI, sources: req.Sources, loop: req.Loop}
 		for _, id := range req.PlayTo {
 			p, err := c.mustParticipant(id)
 			if err != nil {
@@ -279,14 +280,11 @@ func (c *Call) removeOp(op *mediaOp) {
 
 // emitOp sends an operation's event with its context, to its callback URI.
 func (c *Call) emitOp(op *mediaOp, event string, res acs.ResultInformation, failedIndex int) {
-	if c.conn == nil {
-		return
-	}
-	url := c.conn.callbackURI
+	url := op.conn.callbackURI
 	if op.callbackURI != "" {
 		url = op.callbackURI
 	}
-	c.emitTo(url, op.opContext, event, &res, func(b *acs.CallEventData) any {
+	c.emitFor(op.conn, url, op.opContext, event, &res, func(b *acs.CallEventData) any {
 		switch {
 		case event == acs.EventPlayFailed:
 			return acs.PlayFailedData{CallEventData: *b, FailedPlaySourceIndex: failedIndex}
@@ -309,17 +307,22 @@ func validateSources(field string, srcs []acs.PlaySource) error {
 	return nil
 }
 
-// onConnected runs f on the goroutine of a connected call.
-func (m *Manager) onConnected(ctx context.Context, connID string, f func(*Call) error) error {
+// onConnected runs f on the goroutine of a connected call, with the app
+// connection the request came on.
+func (m *Manager) onConnected(ctx context.Context, connID string, f func(*Call, *connection) error) error {
 	c, err := m.byConnection(connID)
 	if err != nil {
 		return err
 	}
 	return c.do(ctx, func() error {
+		cn := c.connection(connID)
+		if cn == nil || cn.state == acs.StateDisconnected {
+			return acs.NotFound("call connection %s has left the call", connID)
+		}
 		if c.state != stateConnected {
 			return acs.Errorf(400, "BadRequest", 8501, "the call is not established (%s)", c.stateText())
 		}
-		return f(c)
+		return f(c, cn)
 	})
 }
 

@@ -20,7 +20,11 @@ func (m *Manager) Properties(ctx context.Context, connID string) (acs.CallConnec
 	}
 	var props acs.CallConnectionProperties
 	err = c.do(ctx, func() error {
-		props = c.properties()
+		cn := c.connection(connID)
+		if cn == nil {
+			return acs.NotFound("call connection %s was not found", connID)
+		}
+		props = c.properties(cn)
 		return nil
 	})
 	return props, err
@@ -65,13 +69,57 @@ func (m *Manager) Hangup(ctx context.Context, connID string, forEveryone bool) e
 		if c.state == stateEnded {
 			return acs.NotFound("call connection %s has ended", connID)
 		}
-		if !forEveryone && c.state == stateConnected && len(c.live()) >= 2 {
-			c.log.Info("app left the group call; it goes on")
-			c.leave()
+		cn := c.connection(connID)
+		if cn == nil || cn.state == acs.StateDisconnected {
+			return acs.NotFound("call connection %s has left the call", connID)
+		}
+		if !forEveryone && c.state == stateConnected && (len(c.live()) >= 2 || len(c.liveConns()) >= 2) {
+			c.log.Info("an app left the call; it goes on", "call_connection_id", connID)
+			c.leave(cn)
 			return nil
 		}
 		c.log.Info("app ended the call", "for_everyone", forEveryone)
 		c.end(endAPI)
 		return nil
 	})
+}
+
+// ConnectRequest is an app joining a call that is already running.
+type ConnectRequest struct {
+	ServerCallID     string
+	CallbackURI      string
+	OperationContext string
+	APIVersion       string
+}
+
+// Connect gives an app a connection of its own on a running call, found by
+// its serverCallId. The app gets CallConnected and ParticipantsUpdated, and
+// from then on the call's roster changes and its end.
+func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (acs.CallConnectionProperties, error) {
+	m.mu.Lock()
+	c, ok := m.calls[req.ServerCallID]
+	_, ended := m.ended[req.ServerCallID]
+	m.mu.Unlock()
+	if !ok {
+		if ended {
+			return acs.CallConnectionProperties{}, acs.InvalidState("the call %s has ended", req.ServerCallID)
+		}
+		return acs.CallConnectionProperties{}, acs.NotFound("no call has serverCallId %s", req.ServerCallID)
+	}
+	var props acs.CallConnectionProperties
+	err := c.do(ctx, func() error {
+		if c.state != stateConnected {
+			return acs.Errorf(400, "BadRequest", 8501, "the call is not established (%s)", c.stateText())
+		}
+		cn := &connection{id: newID(), callbackURI: req.CallbackURI, operationContext: req.OperationContext, apiVersion: req.APIVersion,
+			state: acs.StateConnected, source: c.from, targets: []acs.Identifier{c.to}}
+		c.others = append(c.others, cn)
+		c.m.addConn(cn.id, c)
+		c.participantsUpdated(cn, c.roster())
+		c.emitFor(cn, cn.callbackURI, cn.operationContext, acs.EventCallConnected, &acs.ResultOK, nil)
+		props = c.properties(cn)
+		c.log.Info("an app connected to the call", "call_connection_id", cn.id)
+		return nil
+	})
+	return props, err
 }

@@ -82,7 +82,7 @@ func (m *Manager) Recognize(ctx context.Context, connID string, req RecognizeReq
 	if err := validateSources("playPrompts", req.Prompts); err != nil {
 		return err
 	}
-	return m.onConnected(ctx, connID, func(c *Call) error {
+	return m.onConnected(ctx, connID, func(c *Call, cn *connection) error {
 		p, err := c.mustParticipant(req.Target)
 		if err != nil {
 			return err
@@ -92,7 +92,7 @@ func (m *Manager) Recognize(ctx context.Context, connID string, req RecognizeReq
 				return acs.Errorf(400, "BadRequest", 8500, "a recognize operation is already running or queued")
 			}
 		}
-		op := &mediaOp{opContext: req.OperationContext, callbackURI: req.CallbackURI, sources: req.Prompts,
+		op := &mediaOp{conn: cn, opContext: req.OperationContext, callbackURI: req.CallbackURI, sources: req.Prompts,
 			targets: []*participant{p}, rec: &recognition{req: req, target: p}}
 		c.enqueue(op, req.Interrupt)
 		return nil

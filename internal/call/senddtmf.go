@@ -11,6 +11,7 @@ const maxSendTones = 18
 
 // sendOp is a sendDtmfTones in progress.
 type sendOp struct {
+	conn        *connection
 	opContext   string
 	callbackURI string
 	ended       bool
@@ -31,8 +32,8 @@ func (m *Manager) SendDTMF(ctx context.Context, connID string, target acs.Identi
 		}
 		digits = append(digits, d)
 	}
-	return m.onParticipant(ctx, connID, target, func(c *Call, p *participant) error {
-		op := &sendOp{opContext: opContext, callbackURI: callbackURI}
+	return m.onParticipant(ctx, connID, target, func(c *Call, cn *connection, p *participant) error {
+		op := &sendOp{conn: cn, opContext: opContext, callbackURI: callbackURI}
 		c.sends = append(c.sends, op)
 		p.media.SendDigits(string(digits), 0, 0, func(err error) {
 			c.post(func() {
@@ -60,9 +61,9 @@ func (c *Call) finishSend(op *sendOp, event string, res acs.ResultInformation) {
 			break
 		}
 	}
-	url := c.conn.callbackURI
+	url := op.conn.callbackURI
 	if op.callbackURI != "" {
 		url = op.callbackURI
 	}
-	c.emitTo(url, op.opContext, event, &res, nil)
+	c.emitFor(op.conn, url, op.opContext, event, &res, nil)
 }

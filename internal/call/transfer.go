@@ -26,7 +26,7 @@ type TransferRequest struct {
 // gets CallTransferAccepted and then CallDisconnected; if the target does
 // not answer, CallTransferFailed follows and the call goes on.
 func (m *Manager) Transfer(ctx context.Context, connID string, req TransferRequest) error {
-	return m.onConnected(ctx, connID, func(c *Call) error {
+	return m.onConnected(ctx, connID, func(c *Call, cn *connection) error {
 		live := c.live()
 		var transferee *participant
 		switch {
@@ -45,9 +45,9 @@ func (m *Manager) Transfer(ctx context.Context, connID string, req TransferReque
 			return acs.Errorf(409, "Conflict", 8607, "a transfer is already in progress")
 		}
 		dctx, cancel := context.WithTimeout(context.Background(), m.cfg.DialTimeout)
-		t := &transferOp{req: req, transferee: transferee, cancel: cancel, group: len(live) > 1}
+		t := &transferOp{conn: cn, req: req, transferee: transferee, cancel: cancel, group: len(live) > 1}
 		c.transfer = t
-		c.conn.state = acs.StateTransferring
+		cn.state = acs.StateTransferring
 		leg := transferee.leg
 		leg.OnReferStatus(func(status int) { c.post(func() { c.referStatus(t, status) }) })
 		go func() {
@@ -114,7 +114,7 @@ func (c *Call) referStatus(t *transferOp, status int) {
 	c.transferAccepted(t)
 	if t.group {
 		// The transferee left for the target; the others go on.
-		c.conn.state = acs.StateConnected
+		t.conn.state = acs.StateConnected
 		c.dropParticipant(t.transferee, true)
 		c.afterLeave()
 		return
@@ -127,30 +127,31 @@ func (c *Call) referStatus(t *transferOp, status int) {
 func (c *Call) transferFailed(t *transferOp, err error) {
 	c.transfer = nil
 	t.cancel()
-	c.conn.state = acs.StateConnected
+	t.conn.state = acs.StateConnected
 	status, reason := dialFailureStatus(err)
 	res := acs.SIPFailure(status, reason)
 	c.log.Info("transfer failed", "status", status)
-	c.emitTo(t.url(c), t.req.OperationContext, acs.EventCallTransferFailed, &res, nil)
+	c.emitFor(t.conn, t.url(), t.req.OperationContext, acs.EventCallTransferFailed, &res, nil)
 }
 
 // transferAccepted tells the app its transfer succeeded.
 func (c *Call) transferAccepted(t *transferOp) {
-	c.conn.state = acs.StateTransferAccepted
-	c.emitTo(t.url(c), t.req.OperationContext, acs.EventCallTransferAccepted, &acs.ResultOK, func(b *acs.CallEventData) any {
+	t.conn.state = acs.StateTransferAccepted
+	c.emitFor(t.conn, t.url(), t.req.OperationContext, acs.EventCallTransferAccepted, &acs.ResultOK, func(b *acs.CallEventData) any {
 		return acs.TransferAcceptedData{CallEventData: *b, TransferTarget: t.req.Target.Model(), Transferee: t.transferee.id.Model()}
 	})
 }
 
-func (t *transferOp) url(c *Call) string {
+func (t *transferOp) url() string {
 	if t.req.CallbackURI != "" {
 		return t.req.CallbackURI
 	}
-	return c.conn.callbackURI
+	return t.conn.callbackURI
 }
 
 // transferOp is a transfer in progress.
 type transferOp struct {
+	conn       *connection // the app that asked for it
 	req        TransferRequest
 	transferee *participant
 	cancel     context.CancelFunc
@@ -178,5 +179,5 @@ func (c *Call) transferred(ml *media.Leg, leg Leg, sdp []byte, err error) {
 		ServerCallID: c.serverCallID, CorrelationID: c.correlationID, Participant: p.id.Model(),
 	})
 	c.transferAccepted(t)
-	c.leave() // the app is out; transferee and target talk on
+	c.leave(t.conn) // the app is out; transferee and target talk on
 }

@@ -469,3 +469,51 @@ func TestTransferGroupParticipant(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// connect by serverCallId gives a second app its own connection on a
+// running call: it hears about the call, can act on it, and the call goes
+// on when the first app hangs up.
+func TestConnectSecondApp(t *testing.T) {
+	files := fileServer(t)
+	e := newEnv(t, serverOptions{})
+	sipp := startCaller(t, e.sb, "uac_call.xml", nil)
+	ic := e.incomingCall("4:" + caller)
+	first := e.answer(ic, "first")
+	e.callback(first, "CallConnected")
+
+	var props map[string]any
+	e.op("connectCall", map[string]any{"serverCallId": ic.DataString("serverCallId"), "callbackUrl": e.app.CallbackURL("second")}, &props)
+	second, _ := props["callConnectionId"].(string)
+	if second == "" || second == first || props["callConnectionState"] != "connected" {
+		t.Fatalf("connectCall = %v", props)
+	}
+	e.callback(second, "CallConnected")
+	pu := e.callback(second, "ParticipantsUpdated")
+	if !contains(mustJSON(pu.Data()["participants"]), caller) {
+		t.Fatalf("second app's roster %v", pu.Data()["participants"])
+	}
+	// The second app acts on the call; its events come to it.
+	e.op("playToAll", map[string]any{"callConnectionId": second, "fileUrls": []string{files.URL + "/tone.wav"}, "operationContext": "second-play"}, nil)
+	done := e.callback(second, "PlayCompleted")
+	if done.OperationContext() != "second-play" {
+		t.Fatalf("PlayCompleted = %v", done.Data())
+	}
+	// The first app leaves; the call goes on for the second.
+	e.op("hangUp", map[string]any{"callConnectionId": first}, nil)
+	e.callback(first, "CallDisconnected")
+	var cur map[string]any
+	e.op("getCallConnectionProperties", map[string]any{"callConnectionId": second}, &cur)
+	if cur["callConnectionState"] != "connected" {
+		t.Fatalf("second connection after the first left: %v", cur)
+	}
+	e.op("hangUp", map[string]any{"callConnectionId": second}, nil)
+	e.callback(second, "CallDisconnected")
+	if _, err := sipp.WaitLog(ctxTimeout(t, 10*time.Second), "BYE_RECEIVED"); err != nil {
+		t.Fatal("the caller was not hung up when the last app left")
+	}
+	// An unknown call cannot be connected to.
+	oe := e.opError("connectCall", map[string]any{"serverCallId": "no-such-call", "callbackUrl": e.app.CallbackURL("x")})
+	if oe.StatusCode != 404 {
+		t.Fatalf("connect to an unknown call: %d %s", oe.StatusCode, oe.Message)
+	}
+}

@@ -510,6 +510,10 @@ const ops = {
     const r = await client.answerCall(a.incomingCallContext, a.callbackUrl, options);
     return r.callConnectionProperties;
   },
+  async connectCall(a) {
+    const r = await client.connectCall({ kind: "serverCallLocator", id: a.serverCallId }, a.callbackUrl, opOptions(a));
+    return r.callConnectionProperties;
+  },
   async redirectCall(a) {
     await client.redirectCall(a.incomingCallContext, callInvite(a), opOptions(a));
     return null;
