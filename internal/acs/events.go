@@ -110,3 +110,16 @@ type TransferAcceptedData struct {
 	TransferTarget IdentifierModel `json:"transferTarget"`
 	Transferee     IdentifierModel `json:"transferee"`
 }
+
+// Move events.
+const (
+	EventMoveParticipantSucceeded = "MoveParticipantSucceeded"
+	EventMoveParticipantFailed    = "MoveParticipantFailed"
+)
+
+// MoveEventData is the data of MoveParticipant events.
+type MoveEventData struct {
+	CallEventData
+	Participant IdentifierModel `json:"participant"`
+	FromCall    string          `json:"fromCall"`
+}

@@ -167,3 +167,18 @@ type CallLocator struct {
 	RoomID       string `json:"roomId,omitempty"`
 	Kind         string `json:"kind,omitempty"`
 }
+
+// MoveParticipantsRequest is the body of …/participants:moveHere.
+type MoveParticipantsRequest struct {
+	TargetParticipants   []IdentifierModel `json:"targetParticipants"`
+	OperationContext     string            `json:"operationContext,omitempty"`
+	OperationCallbackURI string            `json:"operationCallbackUri,omitempty"`
+	FromCall             string            `json:"fromCall"`
+}
+
+// MoveParticipantsResponse is the response of …/participants:moveHere.
+type MoveParticipantsResponse struct {
+	Participants     []CallParticipant `json:"participants"`
+	OperationContext string            `json:"operationContext,omitempty"`
+	FromCall         string            `json:"fromCall,omitempty"`
+}

@@ -151,3 +151,28 @@ func customHeaders(cc *acs.CustomCallingContext) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+func (s *Server) moveParticipants(id string) handlerFunc {
+	return func(r *http.Request, body []byte) (int, any, error) {
+		var req acs.MoveParticipantsRequest
+		if err := decode(body, &req); err != nil {
+			return 0, nil, err
+		}
+		if req.FromCall == "" {
+			return 0, nil, acs.BadRequest("fromCall is required")
+		}
+		mr := call.MoveRequest{FromCall: req.FromCall, OperationContext: req.OperationContext, CallbackURI: req.OperationCallbackURI}
+		for i := range req.TargetParticipants {
+			t, err := req.TargetParticipants[i].Identifier()
+			if err != nil {
+				return 0, nil, acs.BadRequest("targetParticipants[%d]: %v", i, err)
+			}
+			mr.Targets = append(mr.Targets, t)
+		}
+		parts, err := s.calls.MoveParticipants(r.Context(), id, mr)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusAccepted, acs.MoveParticipantsResponse{Participants: parts, OperationContext: req.OperationContext, FromCall: req.FromCall}, nil
+	}
+}

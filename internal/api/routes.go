@@ -99,7 +99,7 @@ func (s *Server) lookupCalling(method string, segs []string) handlerFunc {
 			case "cancelAddParticipant":
 				return s.cancelAddParticipant(id)
 			case "moveHere":
-				return notImplemented("participants:" + action)
+				return s.moveParticipants(id)
 			}
 		}
 	case len(segs) == 4 && segs[2] == "participants" && method == http.MethodGet:

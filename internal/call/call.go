@@ -3,6 +3,7 @@ package call
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-oss/switchboard/internal/acs"
@@ -43,6 +44,7 @@ type participant struct {
 	muted bool
 	hold  bool
 	gone  bool // leg ended by the peer; do not send BYE
+	moved bool // gone to another call with its leg: do not hang up or close
 
 	holdMixer  *media.Mixer // while on hold: the participant hears only this
 	continuous *continuous  // continuous DTMF recognition, if started
@@ -80,7 +82,8 @@ type Call struct {
 	displayName  string
 	parts        []*participant
 	conn         *connection
-	others       []*connection // apps that connected to the call later
+	others       []*connection          // apps that connected to the call later
+	refs         map[*media.Leg]*legRef // this call's media legs and their event routing
 	mixer        *media.Mixer
 	incoming     InboundLeg // inbound leg until answered or refused
 	answerSDP    []byte
@@ -102,7 +105,7 @@ type Call struct {
 func (m *Manager) newCall(direction string, from, to acs.Identifier) *Call {
 	c := &Call{
 		m: m, serverCallID: newServerCallID(), correlationID: newID(), direction: direction,
-		inbox: make(chan func(), 64), done: make(chan struct{}),
+		inbox: make(chan func(), 64), done: make(chan struct{}), refs: map[*media.Leg]*legRef{},
 		from: from, to: to, startedAt: m.now(),
 	}
 	c.log = m.log.With("server_call_id", c.serverCallID, "correlation_id", c.correlationID)
@@ -159,38 +162,45 @@ func (c *Call) do(ctx context.Context, f func() error) error {
 }
 
 // mediaHandler routes a media leg's events to the call's goroutine.
-type mediaHandler struct {
-	c   *Call
-	ref *legRef
-}
+type mediaHandler struct{ ref *legRef }
 
-// legRef names the leg a handler serves (the leg is created with it).
-type legRef struct{ leg *media.Leg }
+// legRef names the leg a handler serves and the call that owns it now (a
+// participant moved to another call takes its leg along).
+type legRef struct {
+	leg   *media.Leg
+	owner atomic.Pointer[Call]
+}
 
 // newMediaLeg creates a media leg whose events reach this call.
 func (c *Call) newMediaLeg() (*media.Leg, error) {
 	ref := &legRef{}
-	ml, err := c.m.media.NewLeg(mediaHandler{c, ref})
+	ref.owner.Store(c)
+	ml, err := c.m.media.NewLeg(mediaHandler{ref})
 	ref.leg = ml
+	if err == nil {
+		c.refs[ml] = ref
+	}
 	return ml, err
 }
 
 func (h mediaHandler) DTMF(ev media.DTMFEvent) {
-	h.c.post(func() {
-		h.c.log.Debug("dtmf received", "digit", string(ev.Digit))
-		for _, p := range h.c.parts {
+	c := h.ref.owner.Load()
+	c.post(func() {
+		c.log.Debug("dtmf received", "digit", string(ev.Digit))
+		for _, p := range c.parts {
 			if p.media == h.ref.leg && !p.gone {
-				h.c.onDTMF(p, ev.Digit)
+				c.onDTMF(p, ev.Digit)
 			}
 		}
 	})
 }
 
 func (h mediaHandler) Inactive() {
-	h.c.post(func() {
-		if h.c.state == stateConnected {
-			h.c.log.Info("no RTP from the peer; ending the call")
-			h.c.end(endMediaTimeout)
+	c := h.ref.owner.Load()
+	c.post(func() {
+		if c.state == stateConnected {
+			c.log.Info("no RTP from the peer; ending the call")
+			c.end(endMediaTimeout)
 		}
 	})
 }
@@ -283,7 +293,9 @@ func (c *Call) end(r endReason) {
 		if p.holdMixer != nil {
 			p.holdMixer.Close()
 		}
-		p.media.Close()
+		if !p.moved {
+			p.media.Close()
+		}
 	}
 	c.mixer.Close()
 	endedAt := c.m.now()

@@ -517,3 +517,37 @@ func TestConnectSecondApp(t *testing.T) {
 		t.Fatalf("connect to an unknown call: %d %s", oe.StatusCode, oe.Message)
 	}
 }
+
+// moveHere takes a participant with its live leg from one call into
+// another: no new SIP call, both rosters change, and the emptied call ends.
+func TestMoveParticipant(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	const other = "+15550007777"
+	sa := startCaller(t, e.sb, "uac_call.xml", map[string]string{"caller": other})
+	icA := e.incomingCall("4:" + other)
+	connA := e.answer(icA, "call-a")
+	e.callback(connA, "CallConnected")
+	sb := startCaller(t, e.sb, "uac_call.xml", nil)
+	connB := e.answer(e.incomingCall("4:"+caller), "call-b")
+	e.callback(connB, "CallConnected")
+
+	var res map[string]any
+	e.op("moveParticipants", map[string]any{"callConnectionId": connB, "rawIds": []string{"4:" + other}, "fromCall": icA.DataString("serverCallId"), "operationContext": "move"}, &res)
+	ev := e.callback(connB, "MoveParticipantSucceeded")
+	if !contains(mustJSON(ev.Data()["participant"]), other) || ev.DataString("fromCall") != icA.DataString("serverCallId") {
+		t.Fatalf("MoveParticipantSucceeded = %v", ev.Data())
+	}
+	rosterMatches(t, e, connB, 2, 0)
+	e.callback(connA, "CallDisconnected") // call A has nobody left
+	// The moved caller was not hung up: its dialog goes on in call B.
+	if _, ok := sa.LogValue("BYE_RECEIVED"); ok {
+		t.Fatal("the moved caller got BYE")
+	}
+	e.op("hangUp", map[string]any{"callConnectionId": connB, "forEveryone": true}, nil)
+	for _, s := range []*testpeer.SIPpRun{sa, sb} {
+		if _, err := s.WaitLog(ctxTimeout(t, 10*time.Second), "BYE_RECEIVED"); err != nil {
+			t.Fatal("a caller in call B got no BYE at terminate")
+		}
+		s.WaitSuccess(ctxTimeout(t, 20*time.Second))
+	}
+}

@@ -554,6 +554,9 @@ const ops = {
   async removeParticipant(a) {
     return conn(a).removeParticipant(identifierFromRawId(a.rawId), opOptions(a));
   },
+  async moveParticipants(a) {
+    return conn(a).moveParticipants((a.rawIds || []).map(identifierFromRawId), a.fromCall, opOptions(a));
+  },
   async cancelAddParticipant(a) {
     return conn(a).cancelAddParticipantOperation(a.invitationId, opOptions(a));
   },
