@@ -239,3 +239,41 @@ func TestRecognizeDTMFFromBaresip(t *testing.T) {
 	}
 	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
 }
+
+// Redirect to a user on two devices rings both at once; the second device
+// answers, gets the caller, and the first stops ringing.
+func TestRedirectRingsAllDevices(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	var u user
+	e.sb.adminJSON("POST", "/admin/v1/users", map[string]any{"username": "nina"}, &u, 201)
+	desk := testpeer.StartBaresip(t, testpeer.BaresipOptions{SIPUser: u.Username, Password: u.Password, Registrar: e.sb.sipAddr()})
+	phone := testpeer.StartBaresip(t, testpeer.BaresipOptions{SIPUser: u.Username, Password: u.Password, Registrar: e.sb.sipAddr()})
+	for _, b := range []*testpeer.Baresip{desk, phone} {
+		if err := b.WaitRegistered(ctxTimeout(t, 15*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sipp := startCaller(t, e.sb, "uac_call.xml", nil)
+	ic := e.incomingCall("4:" + caller)
+	e.op("redirectCall", map[string]any{"incomingCallContext": ic.DataString("incomingCallContext"), "target": u.ID}, nil)
+	for _, b := range []*testpeer.Baresip{desk, phone} {
+		if _, err := b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_INCOMING"); err != nil {
+			t.Fatal("a device did not ring")
+		}
+	}
+	if err := phone.Accept(ctxTimeout(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sipp.WaitLog(ctxTimeout(t, 10*time.Second), "ANSWER_PT"); err != nil {
+		t.Fatal("the caller was not connected")
+	}
+	if _, err := desk.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+		t.Fatal("the other device kept ringing")
+	}
+	if err := phone.Hangup(ctxTimeout(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sipp.WaitLog(ctxTimeout(t, 10*time.Second), "BYE_RECEIVED"); err != nil {
+		t.Fatal("the caller got no BYE when the device hung up")
+	}
+}
