@@ -20,12 +20,9 @@ func TestRecognizeDTMFFromSIPpPcaps(t *testing.T) {
 	sipp := startCaller(t, e.sb, "uac_dtmf.xml", nil)
 	connID := e.answer(e.incomingCall("4:"+caller), "dtmf")
 	e.callback(connID, "CallConnected")
-	st, b := e.sb.do("POST", "/calling/callConnections/"+connID+":recognize"+v, []byte(`{"recognizeInputType":"dtmf",`+
+	recognize(t, e, connID, `{"recognizeInputType":"dtmf",`+
 		`"recognizeOptions":{"targetParticipant":{"rawId":"4:`+caller+`","phoneNumber":{"value":"`+caller+`"}},"initialSilenceTimeoutInSeconds":10,`+
-		`"dtmfOptions":{"interToneTimeoutInSeconds":5,"maxTonesToCollect":4,"stopTones":["pound"]}},"operationContext":"pin"}`), nil)
-	if st != 202 {
-		t.Fatalf("recognize: %d %s", st, b)
-	}
+		`"dtmfOptions":{"interToneTimeoutInSeconds":5,"maxTonesToCollect":4,"stopTones":["pound"]}},"operationContext":"pin"}`)
 	ev := e.callback(connID, "RecognizeCompleted")
 	d := ev.Data()
 	ri, _ := d["resultInformation"].(map[string]any)
@@ -47,17 +44,14 @@ func TestRecognizeInitialSilence(t *testing.T) {
 	sipp := startCaller(t, e.sb, "uac_call.xml", nil)
 	connID := e.answer(e.incomingCall("4:"+caller), "silence")
 	e.callback(connID, "CallConnected")
-	st, b := e.sb.do("POST", "/calling/callConnections/"+connID+":recognize"+v, []byte(`{"recognizeInputType":"dtmf",`+
-		`"recognizeOptions":{"targetParticipant":{"rawId":"4:`+caller+`"},"initialSilenceTimeoutInSeconds":1,"dtmfOptions":{"maxTonesToCollect":1}}}`), nil)
-	if st != 202 {
-		t.Fatalf("recognize: %d %s", st, b)
-	}
+	recognize(t, e, connID, `{"recognizeInputType":"dtmf",`+
+		`"recognizeOptions":{"targetParticipant":{"rawId":"4:`+caller+`"},"initialSilenceTimeoutInSeconds":1,"dtmfOptions":{"maxTonesToCollect":1}}}`)
 	ev := e.callback(connID, "RecognizeFailed")
 	if ri, _ := ev.Data()["resultInformation"].(map[string]any); ri["subCode"] != float64(8510) {
 		t.Fatalf("RecognizeFailed = %v", ev.Data())
 	}
 	// An unknown participant is refused at once.
-	st, b = e.sb.do("POST", "/calling/callConnections/"+connID+":recognize"+v, []byte(`{"recognizeInputType":"dtmf",`+
+	st, b := e.sb.do("POST", "/calling/callConnections/"+connID+":recognize"+v, []byte(`{"recognizeInputType":"dtmf",`+
 		`"recognizeOptions":{"targetParticipant":{"rawId":"4:+19999999999"}}}`), nil)
 	if st != 400 {
 		t.Fatalf("recognize for a stranger: %d %s", st, b)
@@ -154,12 +148,9 @@ func TestRecognizeInbandDTMF(t *testing.T) {
 		Vars: map[string]string{"caller": caller}, LocalIP: "127.0.0.2", Timeout: 40 * time.Second, Files: map[string][]byte{"inband.raw": ulaw}})
 	connID := e.answer(e.incomingCall("4:"+caller), "inband")
 	e.callback(connID, "CallConnected")
-	st, b := e.sb.do("POST", "/calling/callConnections/"+connID+":recognize"+v, []byte(`{"recognizeInputType":"dtmf",`+
+	recognize(t, e, connID, `{"recognizeInputType":"dtmf",`+
 		`"recognizeOptions":{"targetParticipant":{"rawId":"4:`+caller+`"},"initialSilenceTimeoutInSeconds":10,`+
-		`"dtmfOptions":{"maxTonesToCollect":4,"stopTones":["pound"]}}}`), nil)
-	if st != 202 {
-		t.Fatalf("recognize: %d %s", st, b)
-	}
+		`"dtmfOptions":{"maxTonesToCollect":4,"stopTones":["pound"]}}}`)
 	ev := e.callback(connID, "RecognizeCompleted")
 	ri, _ := ev.Data()["resultInformation"].(map[string]any)
 	if got := fmt.Sprint(ev.Data()["dtmfResult"]); got != "map[tones:[one two pound]]" || ri["subCode"] != float64(8514) {
@@ -179,13 +170,10 @@ func TestRecognizeInterruptsPrompt(t *testing.T) {
 	sipp := startCaller(t, e.sb, "uac_dtmf.xml", nil)
 	connID := e.answer(e.incomingCall("4:"+caller), "barge")
 	e.callback(connID, "CallConnected")
-	st, b := e.sb.do("POST", "/calling/callConnections/"+connID+":recognize"+v, []byte(`{"recognizeInputType":"dtmf",`+
+	recognize(t, e, connID, `{"recognizeInputType":"dtmf",`+
 		`"playPrompt":{"kind":"file","file":{"uri":"`+files.URL+`/menu.wav"}},`+
 		`"recognizeOptions":{"interruptPrompt":true,"targetParticipant":{"rawId":"4:`+caller+`"},"initialSilenceTimeoutInSeconds":5,`+
-		`"dtmfOptions":{"maxTonesToCollect":4}}}`), nil)
-	if st != 202 {
-		t.Fatalf("recognize: %d %s", st, b)
-	}
+		`"dtmfOptions":{"maxTonesToCollect":4}}}`)
 	ev := e.callback(connID, "RecognizeCompleted")
 	if got := fmt.Sprint(ev.Data()["dtmfResult"]); got != "map[tones:[one two three four]]" {
 		t.Fatalf("RecognizeCompleted = %v", ev.Data())
@@ -201,12 +189,9 @@ func TestRecognizeChoiceByTone(t *testing.T) {
 	sipp := startCaller(t, e.sb, "uac_dtmf.xml", nil)
 	connID := e.answer(e.incomingCall("4:"+caller), "choice")
 	e.callback(connID, "CallConnected")
-	st, b := e.sb.do("POST", "/calling/callConnections/"+connID+":recognize"+v, []byte(`{"recognizeInputType":"choices",`+
+	recognize(t, e, connID, `{"recognizeInputType":"choices",`+
 		`"recognizeOptions":{"targetParticipant":{"rawId":"4:`+caller+`"},"initialSilenceTimeoutInSeconds":10,`+
-		`"choices":[{"label":"Sales","phrases":["sales"],"tone":"one"},{"label":"Support","phrases":["support"],"tone":"two"}]}}`), nil)
-	if st != 202 {
-		t.Fatalf("recognize: %d %s", st, b)
-	}
+		`"choices":[{"label":"Sales","phrases":["sales"],"tone":"one"},{"label":"Support","phrases":["support"],"tone":"two"}]}}`)
 	ev := e.callback(connID, "RecognizeCompleted")
 	d := ev.Data()
 	if cr, _ := d["choiceResult"].(map[string]any); d["recognitionType"] != "choices" || cr["label"] != "Sales" {
@@ -222,5 +207,13 @@ func TestRecognizeChoiceByTone(t *testing.T) {
 func digitsSent(t *testing.T, sipp *testpeer.SIPpRun) {
 	if _, err := sipp.WaitLog(ctxTimeout(t, 15*time.Second), "DIGITS_SENT"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// recognize starts a recognize operation with a raw ACS request body.
+func recognize(t *testing.T, e *env, connID, body string) {
+	t.Helper()
+	if st, b := e.sb.do("POST", "/calling/callConnections/"+connID+":recognize"+v, []byte(body), nil); st != 202 {
+		t.Fatalf("recognize: %d %s", st, b)
 	}
 }
