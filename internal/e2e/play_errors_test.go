@@ -36,10 +36,15 @@ func fileServer(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// answeredCall starts a SIPp caller and answers it; it returns the
-// connection id and SIPp.
+// answeredCall starts a SIPp caller (uac_call.xml) and answers it; it
+// returns the connection id and SIPp.
 func answeredCall(t *testing.T, e *env, name string) (string, *testpeer.SIPpRun) {
-	sipp := startCaller(t, e.sb, "uac_call.xml", nil)
+	return answeredCallFrom(t, e, "uac_call.xml", name)
+}
+
+// answeredCallFrom is answeredCall with another caller scenario.
+func answeredCallFrom(t *testing.T, e *env, scenario, name string) (string, *testpeer.SIPpRun) {
+	sipp := startCaller(t, e.sb, scenario, nil)
 	connID := e.answer(e.incomingCall("4:"+caller), name)
 	e.callback(connID, "CallConnected")
 	return connID, sipp

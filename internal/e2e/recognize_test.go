@@ -17,9 +17,7 @@ import (
 // duration 0).
 func TestRecognizeDTMFFromSIPpPcaps(t *testing.T) {
 	e := newEnv(t, serverOptions{})
-	sipp := startCaller(t, e.sb, "uac_dtmf.xml", nil)
-	connID := e.answer(e.incomingCall("4:"+caller), "dtmf")
-	e.callback(connID, "CallConnected")
+	connID, sipp := answeredCallFrom(t, e, "uac_dtmf.xml", "dtmf")
 	recognize(t, e, connID, `{"recognizeInputType":"dtmf",`+
 		`"recognizeOptions":{"targetParticipant":{"rawId":"4:`+caller+`","phoneNumber":{"value":"`+caller+`"}},"initialSilenceTimeoutInSeconds":10,`+
 		`"dtmfOptions":{"interToneTimeoutInSeconds":5,"maxTonesToCollect":4,"stopTones":["pound"]}},"operationContext":"pin"}`)
@@ -41,9 +39,7 @@ func TestRecognizeDTMFFromSIPpPcaps(t *testing.T) {
 // A caller who presses nothing gets RecognizeFailed with 8510.
 func TestRecognizeInitialSilence(t *testing.T) {
 	e := newEnv(t, serverOptions{})
-	sipp := startCaller(t, e.sb, "uac_call.xml", nil)
-	connID := e.answer(e.incomingCall("4:"+caller), "silence")
-	e.callback(connID, "CallConnected")
+	connID, sipp := answeredCallFrom(t, e, "uac_call.xml", "silence")
 	recognize(t, e, connID, `{"recognizeInputType":"dtmf",`+
 		`"recognizeOptions":{"targetParticipant":{"rawId":"4:`+caller+`"},"initialSilenceTimeoutInSeconds":1,"dtmfOptions":{"maxTonesToCollect":1}}}`)
 	ev := e.callback(connID, "RecognizeFailed")
@@ -64,9 +60,7 @@ func TestRecognizeInitialSilence(t *testing.T) {
 // sequence ids, whether it came as RFC 4733 or SIP INFO; stopping it says so.
 func TestContinuousDTMF(t *testing.T) {
 	e := newEnv(t, serverOptions{})
-	sipp := startCaller(t, e.sb, "uac_dtmf.xml", nil)
-	connID := e.answer(e.incomingCall("4:"+caller), "cdtmf")
-	e.callback(connID, "CallConnected")
+	connID, sipp := answeredCallFrom(t, e, "uac_dtmf.xml", "cdtmf")
 	st, b := e.sb.do("POST", "/calling/callConnections/"+connID+":startContinuousDtmfRecognition"+v,
 		[]byte(`{"targetParticipant":{"rawId":"4:`+caller+`","phoneNumber":{"value":"`+caller+`"}},"operationContext":"cd"}`), nil)
 	if st != 200 {
@@ -167,9 +161,7 @@ func TestRecognizeInterruptsPrompt(t *testing.T) {
 	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(long) }))
 	defer files.Close()
 	e := newEnv(t, serverOptions{})
-	sipp := startCaller(t, e.sb, "uac_dtmf.xml", nil)
-	connID := e.answer(e.incomingCall("4:"+caller), "barge")
-	e.callback(connID, "CallConnected")
+	connID, sipp := answeredCallFrom(t, e, "uac_dtmf.xml", "barge")
 	recognize(t, e, connID, `{"recognizeInputType":"dtmf",`+
 		`"playPrompt":{"kind":"file","file":{"uri":"`+files.URL+`/menu.wav"}},`+
 		`"recognizeOptions":{"interruptPrompt":true,"targetParticipant":{"rawId":"4:`+caller+`"},"initialSilenceTimeoutInSeconds":5,`+
@@ -186,9 +178,7 @@ func TestRecognizeInterruptsPrompt(t *testing.T) {
 // A choices recognize is answered by a choice's tone.
 func TestRecognizeChoiceByTone(t *testing.T) {
 	e := newEnv(t, serverOptions{})
-	sipp := startCaller(t, e.sb, "uac_dtmf.xml", nil)
-	connID := e.answer(e.incomingCall("4:"+caller), "choice")
-	e.callback(connID, "CallConnected")
+	connID, sipp := answeredCallFrom(t, e, "uac_dtmf.xml", "choice")
 	recognize(t, e, connID, `{"recognizeInputType":"choices",`+
 		`"recognizeOptions":{"targetParticipant":{"rawId":"4:`+caller+`"},"initialSilenceTimeoutInSeconds":10,`+
 		`"choices":[{"label":"Sales","phrases":["sales"],"tone":"one"},{"label":"Support","phrases":["support"],"tone":"two"}]}}`)

@@ -25,6 +25,13 @@ func peersRequired() bool {
 // findBinary looks up a peer binary: the path in envVar when set, else name
 // on PATH. When it is missing the test is skipped, or failed when
 // REQUIRE_TEST_PEERS=1.
+// Binary finds a program the tests run (envVar may name its path). It skips
+// the test when the program is missing, or fails it with REQUIRE_TEST_PEERS=1.
+func Binary(t testing.TB, envVar, name, installHint string) string {
+	t.Helper()
+	return findBinary(t, envVar, name, installHint)
+}
+
 func findBinary(t testing.TB, envVar, name, installHint string) string {
 	t.Helper()
 	if p := os.Getenv(envVar); p != "" {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/switchboard-oss/switchboard/internal/testpeer"
 )
 
 // talkOffSentences are read by espeak-ng for the talk-off test: ordinary
@@ -37,18 +39,10 @@ var espeakVoices = []struct{ voice, pitch, speed string }{
 // installed (or in -short mode) unless REQUIRE_TEST_PEERS=1.
 func espeakBinary(t testing.TB) string {
 	t.Helper()
-	required := os.Getenv("REQUIRE_TEST_PEERS") == "1"
-	if testing.Short() && !required {
+	if testing.Short() && os.Getenv(testpeer.RequirePeersEnv) != "1" {
 		t.Skip("-short: not running espeak-ng")
 	}
-	p, err := exec.LookPath("espeak-ng")
-	if err != nil {
-		if required {
-			t.Fatalf("espeak-ng not found on PATH (apt-get install espeak-ng); REQUIRE_TEST_PEERS=1 requires it")
-		}
-		t.Skip("espeak-ng not found on PATH; skipping (set REQUIRE_TEST_PEERS=1 to fail instead)")
-	}
-	return p
+	return testpeer.Binary(t, "TEST_ESPEAK", "espeak-ng", "apt-get install espeak-ng")
 }
 
 // speech synthesises text at SampleRate.

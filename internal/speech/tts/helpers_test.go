@@ -4,11 +4,12 @@ import (
 	"encoding/binary"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-oss/switchboard/internal/testpeer"
 )
 
 // testWAV is a decoded canonical WAV.
@@ -91,18 +92,10 @@ func tone(n int) []int16 {
 // installed (or in -short mode) unless REQUIRE_TEST_PEERS=1.
 func espeakBinary(t testing.TB) string {
 	t.Helper()
-	required := os.Getenv("REQUIRE_TEST_PEERS") == "1"
-	if testing.Short() && !required {
+	if testing.Short() && os.Getenv(testpeer.RequirePeersEnv) != "1" {
 		t.Skip("-short: not running espeak-ng")
 	}
-	p, err := exec.LookPath("espeak-ng")
-	if err != nil {
-		if required {
-			t.Fatalf("espeak-ng not found on PATH (apt-get install espeak-ng); REQUIRE_TEST_PEERS=1 requires it")
-		}
-		t.Skip("espeak-ng not found on PATH (apt-get install espeak-ng); skipping (set REQUIRE_TEST_PEERS=1 to fail instead)")
-	}
-	return p
+	return testpeer.Binary(t, "TEST_ESPEAK", "espeak-ng", "apt-get install espeak-ng")
 }
 
 // fakeEspeak writes a /bin/sh stand-in for espeak-ng into a temporary
