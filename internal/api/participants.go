@@ -35,6 +35,9 @@ func (s *Server) addParticipant(id string) handlerFunc {
 		if ar.Headers, err = customHeaders(req.CustomCallingContext); err != nil {
 			return 0, nil, err
 		}
+		if ar.VoipHeaders, err = voipHeaders(req.CustomCallingContext); err != nil {
+			return 0, nil, err
+		}
 		invID, err := s.calls.AddParticipant(r.Context(), id, ar)
 		if err != nil {
 			return 0, nil, err
@@ -150,6 +153,23 @@ func customHeaders(cc *acs.CustomCallingContext) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// voipHeaders checks customCallingContext.voipHeaders, which reach an
+// automated callee's IncomingCall: at most 5, names and values of a sane size.
+func voipHeaders(cc *acs.CustomCallingContext) (map[string]string, error) {
+	if cc == nil || len(cc.VoipHeaders) == 0 {
+		return nil, nil
+	}
+	if len(cc.VoipHeaders) > 5 {
+		return nil, acs.BadRequest("customCallingContext.voipHeaders: at most 5 headers, got %d", len(cc.VoipHeaders))
+	}
+	for k, v := range cc.VoipHeaders {
+		if k == "" || len(k) > 64 || len(v) > 1024 {
+			return nil, acs.BadRequest("customCallingContext.voipHeaders: %q: names are 1-64 characters, values at most 1024", k)
+		}
+	}
+	return cc.VoipHeaders, nil
 }
 
 func (s *Server) moveParticipants(id string) handlerFunc {

@@ -39,8 +39,9 @@ var (
 // participant is one remote party: a SIP leg and its media leg.
 type participant struct {
 	id    acs.Identifier
-	leg   Leg
-	media *media.Leg
+	leg   Leg        // nil for an app answering for the participant
+	media *media.Leg // nil for an app answering for the participant
+	bot   *connection // the app's connection when an app answered for id
 	muted bool
 	hold  bool
 	gone  bool // leg ended by the peer; do not send BYE
@@ -208,6 +209,9 @@ func (h mediaHandler) Inactive() {
 // addParticipant puts a remote party into the call and its media into the mix.
 func (c *Call) addParticipant(p *participant) {
 	c.parts = append(c.parts, p)
+	if p.media == nil {
+		return // an app: no audio, no SIP leg
+	}
 	c.mixer.Add(p.media)
 	p.media.Start()
 	p.leg.OnDTMF(func(d byte) { c.post(func() { c.onDTMF(p, d) }) })
@@ -276,6 +280,9 @@ func (c *Call) end(r endReason) {
 	}
 	var rtp media.Stats
 	for _, p := range c.parts {
+		if p.media == nil {
+			continue // an app: its connection is told below
+		}
 		st := p.media.Stats()
 		rtp.PacketsIn += st.PacketsIn
 		rtp.PacketsOut += st.PacketsOut
@@ -335,8 +342,11 @@ func (c *Call) saveRecord(r endReason, endedAt time.Time, rtp media.Stats) {
 		SIPStatus: c.sipStatus, ResultSubCode: r.result.SubCode,
 		RTPPacketsIn: rtp.PacketsIn, RTPPacketsOut: rtp.PacketsOut, RTPMalformed: rtp.Malformed,
 	}
-	if len(c.parts) > 0 {
-		rec.SIPCallID = c.parts[0].leg.SIPCallID()
+	for _, p := range c.parts {
+		if p.leg != nil {
+			rec.SIPCallID = p.leg.SIPCallID()
+			break
+		}
 	}
 	if !c.answeredAt.IsZero() {
 		a := c.answeredAt

@@ -103,6 +103,8 @@ func (s *fakeSink) Subscription(_ context.Context, typ, _ string, _ acs.Identifi
 	return nil
 }
 func (s *fakeSink) Expire(string) {}
+
+func (s *fakeSink) Automated(acs.Identifier) bool { return false }
 func (s *fakeSink) SaveCallRecord(_ context.Context, r store.CallRecord) error {
 	s.mu.Lock()
 	s.records = append(s.records, r)

@@ -9,9 +9,13 @@ import (
 func TestIncomingCallContext(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	now := time.Unix(1_800_000_000, 0)
-	tok := sealContext(key, "call-1", now.Add(time.Minute))
-	if id, err := openContext(key, tok, now); err != nil || id != "call-1" {
-		t.Fatalf("open = %q, %v", id, err)
+	tok := sealContext(key, "call-1", "", now.Add(time.Minute))
+	if p, err := openContext(key, tok, now); err != nil || p.ServerCallID != "call-1" || p.Invitation != "" {
+		t.Fatalf("open = %+v, %v", p, err)
+	}
+	inv := sealContext(key, "call-1", "inv-7", now.Add(time.Minute))
+	if p, err := openContext(key, inv, now); err != nil || p.ServerCallID != "call-1" || p.Invitation != "inv-7" {
+		t.Fatalf("open invitation context = %+v, %v", p, err)
 	}
 	if strings.Contains(tok, "call-1") {
 		t.Fatal("context shows the call id in clear text")
@@ -29,7 +33,7 @@ func TestIncomingCallContext(t *testing.T) {
 		}
 		b := []byte(tok)
 		b[i] ^= 0x01
-		if id, err := openContext(key, string(b), now); err == nil && id == "call-1" {
+		if p, err := openContext(key, string(b), now); err == nil && p.ServerCallID == "call-1" {
 			// Base64 padding bits can absorb a flip only in the last char.
 			if i != len(tok)-1 && b[i-1] != '.' {
 				t.Fatalf("tampered context (byte %d) accepted", i)
@@ -46,11 +50,11 @@ func TestIncomingCallContext(t *testing.T) {
 func FuzzOpenContext(f *testing.F) {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	now := time.Unix(1_800_000_000, 0)
-	f.Add(sealContext(key, "call-1", now.Add(time.Minute)))
+	f.Add(sealContext(key, "call-1", "", now.Add(time.Minute)))
 	f.Add("eyJzIjoiIn0.AAAA")
 	f.Fuzz(func(t *testing.T, tok string) {
-		id, err := openContext(key, tok, now)
-		if err == nil && id == "" {
+		p, err := openContext(key, tok, now)
+		if err == nil && p.ServerCallID == "" {
 			t.Fatal("empty call id accepted")
 		}
 	})

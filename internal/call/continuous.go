@@ -39,10 +39,11 @@ func (m *Manager) StopContinuousDTMF(ctx context.Context, connID string, target 
 	})
 }
 
-// onParticipant runs f on the call's goroutine with a live participant.
+// onParticipant runs f on the call's goroutine with a live participant
+// that has audio.
 func (m *Manager) onParticipant(ctx context.Context, connID string, target acs.Identifier, f func(*Call, *connection, *participant) error) error {
 	return m.onConnected(ctx, connID, func(c *Call, cn *connection) error {
-		p, err := c.mustParticipant(target)
+		p, err := c.mediaParticipant(target)
 		if err != nil {
 			return err
 		}

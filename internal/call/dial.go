@@ -38,10 +38,12 @@ func (c *Call) dialAsync(ctx context.Context, req DialRequest, ml *media.Leg, do
 
 // discard frees a dial nobody wants any more.
 func discard(ml *media.Leg, leg Leg, err error) {
-	if err == nil {
+	if err == nil && leg != nil {
 		go leg.Hangup(context.Background())
 	}
-	ml.Close()
+	if ml != nil {
+		ml.Close()
+	}
 }
 
 // settle applies an answered dial's SDP answer to its media leg. An answer

@@ -55,7 +55,7 @@ func (m *Manager) Incoming(in Incoming) {
 	p := &participant{id: in.From, leg: in.Leg, media: ml}
 	c.state = stateRinging
 	deadline := m.now().Add(m.cfg.RingTimeout)
-	c.incomingCtx = sealContext(m.ctxKey, c.serverCallID, deadline)
+	c.incomingCtx = sealContext(m.ctxKey, c.serverCallID, "", deadline)
 	m.register(c)
 	in.Leg.OnEnd(func(cause EndCause) { c.post(func() { c.incomingEnded(p, cause) }) })
 	go c.run()
@@ -151,12 +151,16 @@ type AnswerRequest struct {
 
 // Answer connects an incoming call to the app.
 func (m *Manager) Answer(ctx context.Context, req AnswerRequest) (acs.CallConnectionProperties, error) {
-	c, err := m.byContext(req.IncomingCallContext)
+	c, inv, err := m.byContext(req.IncomingCallContext)
 	if err != nil {
 		return acs.CallConnectionProperties{}, err
 	}
 	var props acs.CallConnectionProperties
 	err = c.do(ctx, func() error {
+		if inv != "" {
+			props, err = c.answerInvitation(inv, req)
+			return err
+		}
 		if c.state != stateRinging {
 			return acs.InvalidState("the call cannot be answered: it is %s", c.stateText())
 		}
@@ -208,11 +212,14 @@ func (m *Manager) Reject(ctx context.Context, incomingCallContext, reason string
 	if !ok {
 		return acs.BadRequest("callRejectReason %q is not none, busy or forbidden", reason)
 	}
-	c, err := m.byContext(incomingCallContext)
+	c, inv, err := m.byContext(incomingCallContext)
 	if err != nil {
 		return err
 	}
 	return c.do(ctx, func() error {
+		if inv != "" {
+			return c.rejectInvitation(inv, status, text)
+		}
 		if c.state != stateRinging {
 			return acs.InvalidState("the call cannot be rejected: it is %s", c.stateText())
 		}
@@ -225,11 +232,14 @@ func (m *Manager) Reject(ctx context.Context, incomingCallContext, reason string
 // target and bridges the caller to it once it answers; the app has no
 // connection on that call.
 func (m *Manager) Redirect(ctx context.Context, incomingCallContext string, target acs.Identifier) error {
-	c, err := m.byContext(incomingCallContext)
+	c, inv, err := m.byContext(incomingCallContext)
 	if err != nil {
 		return err
 	}
 	return c.do(ctx, func() error {
+		if inv != "" {
+			return c.redirectInvitation(inv, target)
+		}
 		if c.state != stateRinging {
 			return acs.InvalidState("the call cannot be redirected: it is %s", c.stateText())
 		}

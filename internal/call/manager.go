@@ -157,12 +157,19 @@ func (m *Manager) byConnection(id string) (*Call, error) {
 	return nil, acs.NotFound("call connection %s was not found", id)
 }
 
-// byContext finds the call an incomingCallContext names.
-func (m *Manager) byContext(token string) (*Call, error) {
-	id, err := openContext(m.ctxKey, token, m.now())
+// byContext finds the call an incomingCallContext names, and the
+// invitation when it asks an app to join as an added participant.
+func (m *Manager) byContext(token string) (*Call, string, error) {
+	p, err := openContext(m.ctxKey, token, m.now())
 	if err != nil {
-		return nil, acs.BadRequest("%v", err)
+		return nil, "", acs.BadRequest("%v", err)
 	}
+	c, err := m.byServerCallID(p.ServerCallID)
+	return c, p.Invitation, err
+}
+
+// byServerCallID finds a live call, or explains why not.
+func (m *Manager) byServerCallID(id string) (*Call, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if c, ok := m.calls[id]; ok {
@@ -171,7 +178,7 @@ func (m *Manager) byContext(token string) (*Call, error) {
 	if t, ok := m.ended[id]; ok {
 		return nil, acs.InvalidState("the call can no longer be acted on: it has ended (%s)", t.reason)
 	}
-	return nil, acs.NotFound("the call of this incomingCallContext was not found")
+	return nil, acs.NotFound("the call %s was not found", id)
 }
 
 // Shutdown refuses new calls, waits for active calls to end until ctx is

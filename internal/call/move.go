@@ -55,7 +55,7 @@ func (m *Manager) MoveParticipants(ctx context.Context, connID string, req MoveR
 		}
 		var ps []*participant
 		for _, id := range req.Targets {
-			p, err := src.mustParticipant(id)
+			p, err := src.mediaParticipant(id)
 			if err != nil {
 				return err
 			}

@@ -17,6 +17,7 @@ type invitation struct {
 	callbackURI string
 	cancel      context.CancelFunc
 	canceled    *cancelRequest // set when the app canceled it
+	app         bool           // an app was asked to answer for target (IncomingCall), no SIP dial
 }
 
 // cancelRequest is a cancelAddParticipant waiting for its dial to end.
@@ -31,7 +32,8 @@ type AddRequest struct {
 	CallerID         acs.Identifier
 	DisplayName      string
 	Timeout          time.Duration // invitationTimeoutInSeconds; 0: the dial timeout
-	Headers          map[string]string
+	Headers          map[string]string // SIP headers for the INVITE
+	VoipHeaders      map[string]string // for an automated callee's IncomingCall
 	OperationContext string
 	CallbackURI      string
 }
@@ -50,21 +52,30 @@ func (m *Manager) AddParticipant(ctx context.Context, connID string, req AddRequ
 				return acs.Errorf(400, "BadRequest", 8559, "%s is already being added", req.Target.RawID)
 			}
 		}
-		ml, offer, err := c.offerLeg()
-		if err != nil {
-			return err
-		}
 		timeout := req.Timeout
 		if timeout <= 0 {
 			timeout = m.cfg.DialTimeout
 		}
+		automated := req.Target.Kind == acs.KindCommunicationUser && c.m.events.Automated(req.Target)
+		var ml *media.Leg
+		var offer []byte
+		if !automated {
+			var err error
+			if ml, offer, err = c.offerLeg(); err != nil {
+				return err
+			}
+		}
 		dctx, cancel := context.WithTimeout(context.Background(), timeout)
-		inv := &invitation{conn: cn, id: newID(), target: req.Target, opContext: req.OperationContext, callbackURI: req.CallbackURI, cancel: cancel}
+		inv := &invitation{conn: cn, id: newID(), target: req.Target, opContext: req.OperationContext, callbackURI: req.CallbackURI, cancel: cancel, app: automated}
 		c.invites = append(c.invites, inv)
 		invID = inv.id
 		from := req.CallerID
 		if from.IsZero() {
 			from = c.to // the number or user the call is for
+		}
+		if automated {
+			c.inviteApp(dctx, inv, from, req)
+			return nil
 		}
 		dial := DialRequest{Target: req.Target, CallerID: from, DisplayName: req.DisplayName, SDP: offer, Headers: req.Headers}
 		c.dialAsync(dctx, dial, ml, func(leg Leg, sdp []byte, err error) { c.added(inv, ml, leg, sdp, err) })
@@ -76,55 +87,79 @@ func (m *Manager) AddParticipant(ctx context.Context, connID string, req AddRequ
 
 // added completes an invitation once the invitee answered or failed.
 func (c *Call) added(inv *invitation, ml *media.Leg, leg Leg, sdp []byte, err error) {
-	inv.cancel()
-	c.removeInvite(inv)
+	c.endInvite(inv)
 	if c.state != stateConnected {
 		discard(ml, leg, err)
 		return
 	}
-	err = settle(ml, leg, sdp, err)
-	url := inv.conn.callbackURI
-	if inv.callbackURI != "" {
-		url = inv.callbackURI
-	}
-	participantData := func(b *acs.CallEventData) any {
-		return acs.ParticipantEventData{CallEventData: *b, Participant: inv.target.Model()}
-	}
-	if err != nil {
-		ml.Close()
-		status, reason := dialFailureStatus(err)
-		res := acs.SIPFailure(status, reason)
-		if inv.canceled != nil {
-			res = acs.ResultInformation{Code: 487, SubCode: 540487, Message: "The invitation was canceled.", SIPDetails: &acs.SIPDiagnosticInfo{Code: 487, Message: "Request Terminated"}}
-			cu := inv.conn.callbackURI
-			if inv.canceled.callbackURI != "" {
-				cu = inv.canceled.callbackURI
-			}
-			c.emitFor(inv.conn, cu, inv.canceled.opContext, acs.EventCancelAddParticipantSucceeded, &acs.ResultOK, func(b *acs.CallEventData) any {
-				return acs.InvitationEventData{CallEventData: *b, InvitationID: inv.id}
-			})
+	if err = settle(ml, leg, sdp, err); err != nil {
+		if ml != nil {
+			ml.Close()
 		}
-		c.log.Info("participant was not added", "target", inv.target.RawID, "status", status)
-		c.emitFor(inv.conn, url, inv.opContext, acs.EventAddParticipantFailed, &res, participantData)
+		c.inviteFailed(inv, err)
 		return
 	}
 	p := &participant{id: inv.target, leg: leg, media: ml}
-	c.addParticipant(p)
+	c.inviteAnswered(inv, p)
 	c.watch(p)
-	c.emitFor(inv.conn, url, inv.opContext, acs.EventAddParticipantSucceeded, &acs.ResultOK, participantData)
+}
+
+// inviteFailed tells the app that added a participant that they did not
+// join, and why.
+func (c *Call) inviteFailed(inv *invitation, err error) {
+	status, reason := dialFailureStatus(err)
+	res := acs.SIPFailure(status, reason)
+	if inv.canceled != nil {
+		res = acs.ResultInformation{Code: 487, SubCode: 540487, Message: "The invitation was canceled.", SIPDetails: &acs.SIPDiagnosticInfo{Code: 487, Message: "Request Terminated"}}
+		c.emitFor(inv.conn, inv.canceled.url(inv.conn), inv.canceled.opContext, acs.EventCancelAddParticipantSucceeded, &acs.ResultOK, inv.eventData)
+	}
+	c.log.Info("participant was not added", "target", inv.target.RawID, "status", status)
+	c.emitFor(inv.conn, inv.url(), inv.opContext, acs.EventAddParticipantFailed, &res, inv.participantData)
+}
+
+// inviteAnswered puts an invitee who answered into the call.
+func (c *Call) inviteAnswered(inv *invitation, p *participant) {
+	c.addParticipant(p)
+	c.emitFor(inv.conn, inv.url(), inv.opContext, acs.EventAddParticipantSucceeded, &acs.ResultOK, inv.participantData)
 	c.emitParticipantsUpdated()
 	c.subscriptionEvent(acs.EventParticipantAdded, acs.ParticipantLifecycleData{
 		ServerCallID: c.serverCallID, CorrelationID: c.correlationID, Participant: p.id.Model(),
 	})
 	if inv.canceled != nil {
-		cu := inv.conn.callbackURI
-		if inv.canceled.callbackURI != "" {
-			cu = inv.canceled.callbackURI
-		}
 		res := acs.ResultInformation{Code: 400, SubCode: 8585, Message: "Too late to cancel: the participant answered."}
-		c.emitFor(inv.conn, cu, inv.canceled.opContext, acs.EventCancelAddParticipantFailed, &res, func(b *acs.CallEventData) any {
-			return acs.InvitationEventData{CallEventData: *b, InvitationID: inv.id}
-		})
+		c.emitFor(inv.conn, inv.canceled.url(inv.conn), inv.canceled.opContext, acs.EventCancelAddParticipantFailed, &res, inv.eventData)
+	}
+}
+
+// url is where the invitation's events go.
+func (inv *invitation) url() string {
+	if inv.callbackURI != "" {
+		return inv.callbackURI
+	}
+	return inv.conn.callbackURI
+}
+
+func (inv *invitation) participantData(b *acs.CallEventData) any {
+	return acs.ParticipantEventData{CallEventData: *b, Participant: inv.target.Model()}
+}
+
+func (inv *invitation) eventData(b *acs.CallEventData) any {
+	return acs.InvitationEventData{CallEventData: *b, InvitationID: inv.id}
+}
+
+func (r *cancelRequest) url(cn *connection) string {
+	if r.callbackURI != "" {
+		return r.callbackURI
+	}
+	return cn.callbackURI
+}
+
+// endInvite stops an invitation's timer and forgets it.
+func (c *Call) endInvite(inv *invitation) {
+	inv.cancel()
+	c.removeInvite(inv)
+	if inv.app {
+		c.m.events.Expire(inviteTag(inv.id))
 	}
 }
 
@@ -155,7 +190,11 @@ func (m *Manager) CancelAddParticipant(ctx context.Context, connID, invitationID
 
 // RemoveParticipant hangs up one participant (BYE to them only).
 func (m *Manager) RemoveParticipant(ctx context.Context, connID string, target acs.Identifier, opContext, callbackURI string) error {
-	return m.onParticipant(ctx, connID, target, func(c *Call, cn *connection, p *participant) error {
+	return m.onConnected(ctx, connID, func(c *Call, cn *connection) error {
+		p, err := c.mustParticipant(target)
+		if err != nil {
+			return err
+		}
 		url := cn.callbackURI
 		if callbackURI != "" {
 			url = callbackURI
@@ -184,7 +223,9 @@ func (m *Manager) Mute(ctx context.Context, connID string, targets []acs.Identif
 		for _, p := range ps {
 			if !p.muted {
 				p.muted, changed = true, true
-				p.media.SetMuted(true)
+				if p.media != nil {
+					p.media.SetMuted(true)
+				}
 			}
 		}
 		if changed {
@@ -201,7 +242,11 @@ func (c *Call) dropParticipant(p *participant, bye bool) {
 		return
 	}
 	p.gone = true
-	if bye {
+	if p.bot != nil {
+		if p.bot.state != acs.StateDisconnected {
+			c.leave(p.bot)
+		}
+	} else if bye {
 		leg := p.leg
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -209,12 +254,14 @@ func (c *Call) dropParticipant(p *participant, bye bool) {
 			leg.Hangup(ctx)
 		}()
 	}
-	c.mixer.Remove(p.media)
-	if p.holdMixer != nil {
-		p.holdMixer.Close()
-		p.holdMixer = nil
+	if p.media != nil {
+		c.mixer.Remove(p.media)
+		if p.holdMixer != nil {
+			p.holdMixer.Close()
+			p.holdMixer = nil
+		}
+		p.media.Close()
 	}
-	p.media.Close()
 	c.subscriptionEvent(acs.EventParticipantRemoved, acs.ParticipantLifecycleData{
 		ServerCallID: c.serverCallID, CorrelationID: c.correlationID, Participant: p.id.Model(),
 	})
@@ -233,7 +280,13 @@ func (c *Call) afterLeave() {
 	if len(c.liveConns()) == 0 {
 		min = 2
 	}
-	if len(c.live()) < min {
+	heard := 0 // participants with audio: apps answering for users do not count
+	for _, p := range c.live() {
+		if p.media != nil {
+			heard++
+		}
+	}
+	if len(c.live()) < min || heard == 0 {
 		c.end(endRemote)
 	}
 }

@@ -85,7 +85,7 @@ func (m *Manager) Play(ctx context.Context, connID string, req PlayRequest) erro
 	return m.onConnected(ctx, connID, func(c *Call, cn *connection) error {
 		op := &mediaOp{conn: cn, opContext: req.OperationContext, callbackURI: req.CallbackURI, sources: req.Sources, loop: req.Loop}
 		for _, id := range req.PlayTo {
-			p, err := c.mustParticipant(id)
+			p, err := c.mediaParticipant(id)
 			if err != nil {
 				return err
 			}

@@ -99,6 +99,9 @@ type EventSink interface {
 	Subscription(ctx context.Context, eventType, subject string, to acs.Identifier, orderKey string, data any, tag string, expires time.Time) error
 	// Expire stops re-sending undelivered subscription events with tag.
 	Expire(tag string)
+	// Automated reports whether an app takes the calls of identity to: a
+	// subscription to IncomingCall names it.
+	Automated(to acs.Identifier) bool
 }
 
 // RecordSink stores call records.

@@ -73,6 +73,12 @@ func (m *Manager) Hangup(ctx context.Context, connID string, forEveryone bool) e
 		if cn == nil || cn.state == acs.StateDisconnected {
 			return acs.NotFound("call connection %s has left the call", connID)
 		}
+		if p := c.botOf(cn); p != nil && !forEveryone {
+			c.log.Info("an app answering for a participant left the call", "participant", p.id.RawID)
+			c.dropParticipant(p, true) // its connection leaves with it
+			c.afterLeave()
+			return nil
+		}
 		if !forEveryone && c.state == stateConnected && (len(c.live()) >= 2 || len(c.liveConns()) >= 2) {
 			c.log.Info("an app left the call; it goes on", "call_connection_id", connID)
 			c.leave(cn)

@@ -83,7 +83,7 @@ func (m *Manager) Recognize(ctx context.Context, connID string, req RecognizeReq
 		return err
 	}
 	return m.onConnected(ctx, connID, func(c *Call, cn *connection) error {
-		p, err := c.mustParticipant(req.Target)
+		p, err := c.mediaParticipant(req.Target)
 		if err != nil {
 			return err
 		}

@@ -31,12 +31,12 @@ func (m *Manager) Transfer(ctx context.Context, connID string, req TransferReque
 		var transferee *participant
 		switch {
 		case !req.Transferee.IsZero():
-			p, err := c.mustParticipant(req.Transferee)
+			p, err := c.mediaParticipant(req.Transferee)
 			if err != nil {
 				return err
 			}
 			transferee = p
-		case len(live) == 1:
+		case len(live) == 1 && live[0].media != nil:
 			transferee = live[0]
 		default:
 			return acs.BadRequest("transferee is required in a call with %d participants", len(live))

@@ -36,11 +36,18 @@ func newEnv(t *testing.T, o serverOptions) *env {
 // subscribe creates an Event Grid subscription and waits for its handshake.
 func (e *env) subscribe(url string) {
 	e.t.Helper()
+	e.subscribeWith(map[string]any{"name": "app", "endpointUrl": url})
+}
+
+// subscribeWith creates the subscription body describes and waits for its
+// handshake.
+func (e *env) subscribeWith(body map[string]any) {
+	e.t.Helper()
 	var sub struct {
 		ID    string `json:"id"`
 		State string `json:"state"`
 	}
-	e.sb.adminJSON("POST", "/admin/v1/eventSubscriptions", map[string]any{"name": "app", "endpointUrl": url}, &sub, 201)
+	e.sb.adminJSON("POST", "/admin/v1/eventSubscriptions", body, &sub, 201)
 	waitFor(e.t, "subscription validated", 20*time.Second, func() bool {
 		e.sb.adminJSON("GET", "/admin/v1/eventSubscriptions/"+sub.ID, nil, &sub, 200)
 		return sub.State == "active"

@@ -508,6 +508,22 @@ func (s *Subscriptions) Publish(ctx context.Context, ev Event) (int, error) {
 	return len(ds), nil
 }
 
+// Names reports whether an active subscription to events of eventType
+// names toRawID in its To filter: an app has said it takes those events for
+// that identity (e.g. the calls of a communication user it automates).
+// Subscriptions without a To filter do not count.
+func (s *Subscriptions) Names(eventType, toRawID string) bool {
+	qt := QualifiedEventType(eventType)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.subs {
+		if e.sub.State == StateActive && len(e.sub.To) > 0 && e.sub.Matches(qt, toRawID) {
+			return true
+		}
+	}
+	return false
+}
+
 // Stats returns the counters.
 func (s *Subscriptions) Stats() SubscriptionsStats {
 	c := &s.stats

@@ -35,3 +35,7 @@ func (s sink) Subscription(ctx context.Context, eventType, subject string, to ac
 }
 
 func (s sink) Expire(tag string) { s.outbox.Expire(tag) }
+
+func (s sink) Automated(to acs.Identifier) bool {
+	return s.subs.Names(acs.EventIncomingCall, to.RawID)
+}

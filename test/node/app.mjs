@@ -468,6 +468,9 @@ function callInvite(a, key = "target") {
   const src = phoneNumber(a.sourceCallerIdNumber);
   if (src) invite.sourceCallIdNumber = src;
   if (a.sourceDisplayName !== undefined) invite.sourceDisplayName = a.sourceDisplayName;
+  if (a.voipHeaders) {
+    invite.customCallingContext = Object.entries(a.voipHeaders).map(([key, value]) => ({ kind: "voip", key, value }));
+  }
   return invite;
 }
 

@@ -1,0 +1,91 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-oss/switchboard/internal/testpeer"
+)
+
+// Adding a communication user whose calls an app automates raises an
+// IncomingCall for that user (with the adder's VoIP headers); the app that
+// answers joins the call as the user with a connection of its own. An app
+// that rejects makes the add fail with the matching SIP status.
+func TestAddAutomatedUser(t *testing.T) {
+	files := fileServer(t)
+	e := newEnv(t, serverOptions{})
+	const bot = "8:acs:e2eres_bot"
+	e.subscribeWith(map[string]any{"name": "bot", "endpointUrl": e.app.EventGridURL(),
+		"eventTypes": []string{"Microsoft.Communication.IncomingCall"}, "to": []string{bot}})
+	connID, sipp := answeredCall(t, e, "adder")
+
+	botCall := func(opContext string) testpeer.Event {
+		t.Helper()
+		e.op("addParticipant", map[string]any{"callConnectionId": connID, "target": bot, "operationContext": opContext,
+			"invitationTimeoutInSeconds": 20, "voipHeaders": map[string]string{"order": opContext}}, nil)
+		ev, err := e.app.WaitEvent(ctxTimeout(t, 20*time.Second), func(ev testpeer.Event) bool {
+			if ev.EventType != "Microsoft.Communication.IncomingCall" {
+				return false
+			}
+			to, _ := ev.Data()["to"].(map[string]any)
+			cc, _ := ev.Data()["customContext"].(map[string]any)
+			vh, _ := cc["voipHeaders"].(map[string]any)
+			return to["rawId"] == bot && vh["order"] == opContext
+		})
+		if err != nil {
+			t.Fatalf("no IncomingCall for %s carrying the VoIP header: %v", bot, err)
+		}
+		return ev
+	}
+	addOutcome := func(opContext string) testpeer.Event {
+		t.Helper()
+		ev, err := e.app.WaitEvent(ctxTimeout(t, 20*time.Second), func(ev testpeer.Event) bool {
+			return ev.OperationContext() == opContext && strings.HasPrefix(ev.ParsedKind, "AddParticipant")
+		})
+		if err != nil {
+			t.Fatalf("no AddParticipant outcome for %s: %v", opContext, err)
+		}
+		return ev
+	}
+
+	// Rejected as busy: the add fails with 486 and nobody joins.
+	ic := botCall("busy")
+	e.op("rejectCall", map[string]any{"incomingCallContext": ic.DataString("incomingCallContext"), "reason": "busy"}, nil)
+	if ev := addOutcome("busy"); ev.ParsedKind != "AddParticipantFailed" {
+		t.Fatalf("after reject: %s", ev.ParsedKind)
+	} else if sd, _ := ev.Data()["resultInformation"].(map[string]any)["sipDetails"].(map[string]any); sd["code"] != float64(486) {
+		t.Fatalf("AddParticipantFailed resultInformation = %v", ev.Data()["resultInformation"])
+	}
+	rosterMatches(t, e, connID, 1, 0)
+
+	// Answered: the app joins as the user.
+	ic = botCall("join")
+	botConn := e.answer(ic, "bot")
+	e.callback(botConn, "CallConnected")
+	if ev := addOutcome("join"); ev.ParsedKind != "AddParticipantSucceeded" {
+		t.Fatalf("after answer: %s", ev.ParsedKind)
+	}
+	rosterMatches(t, e, connID, 2, 0)
+	rosterMatches(t, e, botConn, 2, 0)
+	// Its context cannot be used twice.
+	if oe := e.opError("answerCall", map[string]any{"incomingCallContext": ic.DataString("incomingCallContext"), "callbackUrl": e.app.CallbackURL("bot2")}); oe.StatusCode != 400 {
+		t.Fatalf("second answer: %d %s", oe.StatusCode, oe.Message)
+	}
+	// The user has no audio of its own, but its app speaks to the call.
+	if oe := e.opError("play", map[string]any{"callConnectionId": connID, "fileUrls": []string{files.URL + "/tone.wav"}, "playTo": []string{bot}}); oe.StatusCode != 400 {
+		t.Fatalf("play to the bot: %d %s", oe.StatusCode, oe.Message)
+	}
+	e.op("playToAll", map[string]any{"callConnectionId": botConn, "fileUrls": []string{files.URL + "/tone.wav"}, "operationContext": "bot-says"}, nil)
+	e.callback(botConn, "PlayCompleted")
+
+	// The bot's app hangs up: the user leaves, the call goes on.
+	e.op("hangUp", map[string]any{"callConnectionId": botConn}, nil)
+	e.callback(botConn, "CallDisconnected")
+	rosterMatches(t, e, connID, 1, 0)
+	e.op("getCallConnectionProperties", map[string]any{"callConnectionId": connID}, nil)
+
+	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
+	e.callback(connID, "CallDisconnected")
+	sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
+}
