@@ -39,8 +39,8 @@ var (
 // participant is one remote party: a SIP leg and its media leg.
 type participant struct {
 	id    acs.Identifier
-	leg   Leg        // nil for an app answering for the participant
-	media *media.Leg // nil for an app answering for the participant
+	leg   Leg         // nil for an app answering for the participant
+	media *media.Leg  // nil for an app answering for the participant
 	bot   *connection // the app's connection when an app answered for id
 	muted bool
 	hold  bool

@@ -31,7 +31,7 @@ type AddRequest struct {
 	Target           acs.Identifier
 	CallerID         acs.Identifier
 	DisplayName      string
-	Timeout          time.Duration // invitationTimeoutInSeconds; 0: the dial timeout
+	Timeout          time.Duration     // invitationTimeoutInSeconds; 0: the dial timeout
 	Headers          map[string]string // SIP headers for the INVITE
 	VoipHeaders      map[string]string // for an automated callee's IncomingCall
 	OperationContext string
