@@ -233,12 +233,30 @@ func (s *Server) connectCall(r *http.Request, body []byte) (int, any, error) {
 		return 0, nil, err
 	}
 	loc := req.CallLocator
-	if loc.ServerCallID == "" {
-		// Group calls and rooms are not kept apart from server calls yet.
-		return 0, nil, acs.Errorf(http.StatusBadRequest, "BadRequest", 8520, "only serverCallLocator is supported (kind %q)", loc.Kind)
+	cr := call.ConnectRequest{CallbackURI: req.CallbackURI, OperationContext: req.OperationContext, APIVersion: apiVersion(r)}
+	set := 0
+	for _, v := range []string{loc.ServerCallID, loc.GroupCallID, loc.RoomID} {
+		if v != "" {
+			set++
+		}
 	}
-	props, err := s.calls.Connect(r.Context(), call.ConnectRequest{ServerCallID: loc.ServerCallID, CallbackURI: req.CallbackURI,
-		OperationContext: req.OperationContext, APIVersion: apiVersion(r)})
+	if set != 1 {
+		return 0, nil, acs.BadRequest("callLocator needs exactly one of serverCallId, groupCallId and roomId")
+	}
+	switch {
+	case loc.ServerCallID != "":
+		cr.ServerCallID = loc.ServerCallID
+	case loc.GroupCallID != "":
+		cr.GroupCallID = loc.GroupCallID
+	default:
+		cr.RoomID = loc.RoomID
+	}
+	for _, v := range []string{loc.GroupCallID, loc.RoomID} {
+		if len(v) > 256 || strings.ContainsAny(v, "\x00\r\n") {
+			return 0, nil, acs.BadRequest("callLocator: the id must be at most 256 characters without control characters")
+		}
+	}
+	props, err := s.calls.Connect(r.Context(), cr)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -84,6 +84,7 @@ type Call struct {
 	parts        []*participant
 	conn         *connection
 	others       []*connection          // apps that connected to the call later
+	meeting      string                 // the group call or room id it runs under, if any
 	refs         map[*media.Leg]*legRef // this call's media legs and their event routing
 	mixer        *media.Mixer
 	incoming     InboundLeg // inbound leg until answered or refused

@@ -39,6 +39,7 @@ type Manager struct {
 	calls    map[string]*Call // by serverCallId
 	conns    map[string]*Call // by callConnectionId
 	ended    map[string]tombstone
+	meetings map[string]*Call // group calls and rooms by meetingKey
 	draining bool
 	wg       sync.WaitGroup
 }
@@ -74,6 +75,7 @@ func NewManager(cfg Config, d Deps) *Manager {
 	return &Manager{
 		cfg: cfg, log: d.Log, now: d.Now, media: d.Media, sig: d.Signaling, events: d.Events, records: d.Records,
 		prompts: d.Prompts, ctxKey: key, calls: map[string]*Call{}, conns: map[string]*Call{}, ended: map[string]tombstone{},
+		meetings: map[string]*Call{},
 	}
 }
 
@@ -91,6 +93,10 @@ func (m *Manager) Active() int {
 func (m *Manager) admit() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.admitLocked()
+}
+
+func (m *Manager) admitLocked() error {
 	if m.draining {
 		return acs.Unavailable("the server is shutting down")
 	}
@@ -118,6 +124,9 @@ func (m *Manager) unregister(c *Call, t tombstone) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.calls, c.serverCallID)
+	if c.meeting != "" && m.meetings[c.meeting] == c {
+		delete(m.meetings, c.meeting)
+	}
 	m.ended[c.serverCallID] = t
 	if c.conn != nil {
 		delete(m.conns, c.conn.id)

@@ -276,6 +276,9 @@ func (c *Call) afterLeave() {
 	if c.state == stateEnded {
 		return
 	}
+	if c.meeting != "" && len(c.liveConns()) > 0 {
+		return // a group call waits for people while an app is in it
+	}
 	min := 1
 	if len(c.liveConns()) == 0 {
 		min = 2

@@ -92,7 +92,9 @@ func (m *Manager) Hangup(ctx context.Context, connID string, forEveryone bool) e
 
 // ConnectRequest is an app joining a call that is already running.
 type ConnectRequest struct {
-	ServerCallID     string
+	ServerCallID     string // or one of:
+	GroupCallID      string
+	RoomID           string
 	CallbackURI      string
 	OperationContext string
 	APIVersion       string
@@ -102,6 +104,9 @@ type ConnectRequest struct {
 // its serverCallId. The app gets CallConnected and ParticipantsUpdated, and
 // from then on the call's roster changes and its end.
 func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (acs.CallConnectionProperties, error) {
+	if req.ServerCallID == "" {
+		return m.connectMeeting(ctx, req)
+	}
 	m.mu.Lock()
 	c, ok := m.calls[req.ServerCallID]
 	_, ended := m.ended[req.ServerCallID]

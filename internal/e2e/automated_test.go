@@ -89,3 +89,77 @@ func TestAddAutomatedUser(t *testing.T) {
 	e.callback(connID, "CallDisconnected")
 	sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
 }
+
+// connect by group call id starts an empty conference under that id; a
+// second app connecting with the same id joins the same call; the apps add
+// peers who then hear each other; a room id is a separate call.
+func TestConnectGroupCallAndRoom(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	var first, second, room map[string]any
+	e.op("connectCall", map[string]any{"groupCallId": "standup", "callbackUrl": e.app.CallbackURL("g1")}, &first)
+	g1 := findString(first, "callConnectionId")
+	e.callback(g1, "CallConnected")
+	rosterMatches(t, e, g1, 0, 0)
+	e.op("connectCall", map[string]any{"groupCallId": "standup", "callbackUrl": e.app.CallbackURL("g2")}, &second)
+	g2 := findString(second, "callConnectionId")
+	e.callback(g2, "CallConnected")
+	if findString(first, "serverCallId") == "" || findString(first, "serverCallId") != findString(second, "serverCallId") {
+		t.Fatalf("two connects to one group call id got different calls: %v / %v", first, second)
+	}
+	e.op("connectCall", map[string]any{"roomId": "standup", "callbackUrl": e.app.CallbackURL("r1")}, &room)
+	if findString(room, "serverCallId") == findString(first, "serverCallId") {
+		t.Fatal("a room and a group call with the same id share a call")
+	}
+	r1 := findString(room, "callConnectionId")
+	e.callback(r1, "CallConnected")
+
+	tones := map[byte]float64{'A': 500, 'B': 1100}
+	x := startConfPeer(t, e, "xena", tones['A'])
+	y := startConfPeer(t, e, "yuri", tones['B'])
+	e.op("addParticipant", map[string]any{"callConnectionId": g1, "target": x.u.ID, "operationContext": "add-x"}, nil)
+	e.op("addParticipant", map[string]any{"callConnectionId": g2, "target": y.u.ID, "operationContext": "add-y"}, nil)
+	for _, p := range []*confPeer{x, y} {
+		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_ESTABLISHED"); err != nil {
+			t.Fatalf("%s did not join: %v", p.name, err)
+		}
+	}
+	rosterMatches(t, e, g1, 2, 0)
+	rosterMatches(t, e, g2, 2, 0)
+	rosterMatches(t, e, r1, 0, 0)
+	time.Sleep(2 * time.Second)
+	// One app leaves; the call goes on for the other.
+	e.op("hangUp", map[string]any{"callConnectionId": g1}, nil)
+	e.callback(g1, "CallDisconnected")
+	rosterMatches(t, e, g2, 2, 0)
+	e.op("hangUp", map[string]any{"callConnectionId": g2, "forEveryone": true}, nil)
+	for _, p := range []*confPeer{x, y} {
+		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+			t.Fatal(err)
+		}
+		p.b.Stop()
+	}
+	for _, h := range []struct {
+		p     *confPeer
+		other string
+	}{{x, "B"}, {y, "A"}} {
+		w := heard(t, h.p.rec, tones)
+		n := 0
+		for _, s := range w {
+			if s == h.other {
+				n++
+			}
+		}
+		if n < 5 {
+			t.Fatalf("%s heard the other only in %d windows: %v", h.p.name, n, w)
+		}
+	}
+	// The group call ended with its terminate; the same id starts a new one.
+	var again map[string]any
+	e.op("connectCall", map[string]any{"groupCallId": "standup", "callbackUrl": e.app.CallbackURL("g3")}, &again)
+	if findString(again, "serverCallId") == findString(first, "serverCallId") {
+		t.Fatal("connect after terminate joined the ended call")
+	}
+	e.op("hangUp", map[string]any{"callConnectionId": findString(again, "callConnectionId")}, nil)
+	e.op("hangUp", map[string]any{"callConnectionId": r1}, nil)
+	e.callback(r1, "CallDisconnected")
+}

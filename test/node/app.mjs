@@ -514,7 +514,10 @@ const ops = {
     return r.callConnectionProperties;
   },
   async connectCall(a) {
-    const r = await client.connectCall({ kind: "serverCallLocator", id: a.serverCallId }, a.callbackUrl, opOptions(a));
+    let locator = { kind: "serverCallLocator", id: a.serverCallId };
+    if (a.groupCallId) locator = { kind: "groupCallLocator", id: a.groupCallId };
+    if (a.roomId) locator = { kind: "roomCallLocator", id: a.roomId };
+    const r = await client.connectCall(locator, a.callbackUrl, opOptions(a));
     return r.callConnectionProperties;
   },
   async redirectCall(a) {
