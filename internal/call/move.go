@@ -122,3 +122,23 @@ func (c *Call) detach(p *participant) moving {
 	})
 	return moving{id: p.id, leg: p.leg, media: p.media, ref: ref, muted: p.muted}
 }
+
+// bridge puts two legs that left other calls into a call of their own with
+// no app (a bridged transfer out of a group call); it ends when either
+// party hangs up.
+func (m *Manager) bridge(a, b moving) {
+	c := m.newCall("transfer", a.id, b.id)
+	m.register(c)
+	go c.run()
+	c.post(func() {
+		for _, mv := range []moving{a, b} {
+			p := &participant{id: mv.id, leg: mv.leg, media: mv.media, muted: mv.muted}
+			mv.ref.owner.Store(c)
+			c.refs[mv.media] = mv.ref
+			c.addParticipant(p)
+			c.watch(p)
+		}
+		c.log.Info("bridged a transferee to its target", "transferee", a.id.RawID, "target", b.id.RawID)
+		c.connected()
+	})
+}

@@ -77,12 +77,6 @@ func (c *Call) referAnswered(t *transferOp, err error) {
 		})
 		return
 	}
-	if t.group {
-		// Bridging would need a call of its own for the transferee and the
-		// target; in a group call the transfer needs REFER.
-		c.transferFailed(t, err)
-		return
-	}
 	c.log.Info("transferee refused REFER; bridging the transfer", "error", err)
 	ml, offer, oerr := c.offerLeg()
 	if oerr != nil {
@@ -172,6 +166,18 @@ func (c *Call) transferred(ml *media.Leg, leg Leg, sdp []byte, err error) {
 	}
 	c.transfer = nil
 	t.cancel()
+	if t.group {
+		// The transferee and the target talk in a call of their own; the
+		// app and the others go on here.
+		c.transferAccepted(t)
+		t.conn.state = acs.StateConnected
+		target := moving{id: t.req.Target, leg: leg, media: ml, ref: c.refs[ml]}
+		delete(c.refs, ml)
+		c.m.bridge(c.detach(t.transferee), target)
+		c.emitParticipantsUpdated()
+		c.afterLeave()
+		return
+	}
 	p := &participant{id: t.req.Target, leg: leg, media: ml}
 	c.addParticipant(p)
 	c.watch(p)

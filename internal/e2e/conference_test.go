@@ -470,6 +470,47 @@ func TestTransferGroupParticipant(t *testing.T) {
 	}
 }
 
+// In a group call whose transferee refuses REFER, the server bridges: the
+// transferee and the target talk in a call of their own and the group call
+// goes on without the transferee.
+func TestTransferGroupParticipantBridged(t *testing.T) {
+	uas, o := startCallee(t, "uas_answer.xml", map[string]string{"hangup_after_ms": "1500"})
+	e := newEnv(t, o)
+	connID, sipp := answeredCall(t, e, "gb")
+	x := startConfPeer(t, e, "nora", 500)
+	e.op("addParticipant", map[string]any{"callConnectionId": connID, "target": x.u.ID, "operationContext": "add-x"}, nil)
+	e.callback(connID, "AddParticipantSucceeded")
+	rosterMatches(t, e, connID, 2, 0)
+	e.op("transferCallToParticipant", map[string]any{"callConnectionId": connID, "target": "4:" + callee, "transferee": "4:" + caller, "operationContext": "gb"}, nil)
+	ev := e.callback(connID, "CallTransferAccepted")
+	if !contains(mustJSON(ev.Data()["transferee"]), caller) {
+		t.Fatalf("CallTransferAccepted = %v", ev.Data())
+	}
+	if v, _ := sipp.LogValue("REFER_REFUSED"); v != "1" {
+		t.Fatal("the transferee was not asked to transfer by REFER first")
+	}
+	if from, _ := uas.LogValue("FROM_USER"); from != caller {
+		t.Fatalf("target saw %q, want the transferee %s", from, caller)
+	}
+	rosterMatches(t, e, connID, 1, 0) // the caller left; nora and the app go on
+	// When the target hangs up, the bridge ends and the caller gets BYE.
+	if _, err := sipp.WaitLog(ctxTimeout(t, 15*time.Second), "BYE_RECEIVED"); err != nil {
+		t.Fatal("the transferee was not hung up when the target left")
+	}
+	sipp.WaitSuccess(ctxTimeout(t, 20*time.Second))
+	uas.WaitSuccess(ctxTimeout(t, 20*time.Second))
+	var cur map[string]any
+	e.op("getCallConnectionProperties", map[string]any{"callConnectionId": connID}, &cur)
+	if cur["callConnectionState"] != "connected" {
+		t.Fatalf("group call state after the bridged transfer: %v", cur["callConnectionState"])
+	}
+	rosterMatches(t, e, connID, 1, 0)
+	e.op("hangUp", map[string]any{"callConnectionId": connID, "forEveryone": true}, nil)
+	if _, err := x.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // connect by serverCallId gives a second app its own connection on a
 // running call: it hears about the call, can act on it, and the call goes
 // on when the first app hangs up.
