@@ -67,6 +67,14 @@ func InvalidState(format string, a ...any) *Error {
 	return Errorf(http.StatusBadRequest, "BadRequest", 8585, format, a...)
 }
 
+// TooManyRequests is a 429 for a client going faster than a configured
+// rate; SIP callers get 503.
+func TooManyRequests(format string, a ...any) *Error {
+	e := Errorf(http.StatusTooManyRequests, "TooManyRequests", 0, format, a...)
+	e.SIPStatus = 503
+	return e
+}
+
 // Unavailable is a 503 when the server refuses new work (overload, shutdown).
 func Unavailable(format string, a ...any) *Error {
 	e := Errorf(http.StatusServiceUnavailable, "ServiceUnavailable", 0, format, a...)

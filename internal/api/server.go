@@ -174,7 +174,7 @@ func (s *Server) run(r *http.Request, body []byte, h handlerFunc) (int, http.Hea
 		} else {
 			s.log.Info("request refused", "method", r.Method, "path", r.URL.Path, "status", e.Status, "error", e.Message)
 		}
-		if e.Status == http.StatusServiceUnavailable {
+		if e.Status == http.StatusServiceUnavailable || e.Status == http.StatusTooManyRequests {
 			header.Set("Retry-After", "1")
 		}
 		header.Set("x-ms-error-code", e.Code)

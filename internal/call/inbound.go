@@ -29,6 +29,7 @@ func (m *Manager) Incoming(in Incoming) {
 		in.Leg.Reject(503, "Service Unavailable")
 		return
 	}
+	defer m.release() // registered below, or refused
 	c := m.newCall("inbound", in.From, in.To)
 	c.displayName = in.DisplayName
 	c.incoming = in.Leg

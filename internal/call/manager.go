@@ -17,7 +17,8 @@ import (
 type Config struct {
 	RingTimeout   time.Duration
 	DialTimeout   time.Duration
-	MaxConcurrent int // 0: unlimited
+	MaxConcurrent int     // 0: unlimited
+	MaxSetupRate  float64 // new calls per second; 0: unlimited
 	// TombstoneTTL is how long an ended call is remembered, so that late
 	// requests get a clear answer instead of "not found".
 	TombstoneTTL time.Duration
@@ -41,6 +42,7 @@ type Manager struct {
 	ended    map[string]tombstone
 	meetings map[string]*Call // group calls and rooms by meetingKey
 	draining bool
+	adm      admission
 	wg       sync.WaitGroup
 }
 
@@ -87,23 +89,6 @@ func (m *Manager) Active() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.calls)
-}
-
-// admit reserves room for a new call, or says why not.
-func (m *Manager) admit() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.admitLocked()
-}
-
-func (m *Manager) admitLocked() error {
-	if m.draining {
-		return acs.Unavailable("the server is shutting down")
-	}
-	if m.cfg.MaxConcurrent > 0 && len(m.calls) >= m.cfg.MaxConcurrent {
-		return acs.Unavailable("the server is at its limit of %d concurrent calls", m.cfg.MaxConcurrent)
-	}
-	return nil
 }
 
 func (m *Manager) register(c *Call) {

@@ -33,6 +33,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (acs.CallConnec
 	if err := m.admit(); err != nil {
 		return acs.CallConnectionProperties{}, err
 	}
+	defer m.release() // registered below, or failed
 	first := req.Targets[0]
 	from := req.Source
 	if !req.CallerID.IsZero() && (first.Kind == acs.KindPhoneNumber || from.IsZero()) {

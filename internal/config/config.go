@@ -154,6 +154,9 @@ type Calls struct {
 	DialTimeout time.Duration `yaml:"dialTimeout"`
 	// MaxConcurrent limits concurrent calls (0 = unlimited); excess get SIP 503 / REST 503.
 	MaxConcurrent int `yaml:"maxConcurrent"`
+	// MaxSetupRate limits new calls per second, with bursts of up to one
+	// second's worth (0 = unlimited); excess get SIP 503 / REST 429.
+	MaxSetupRate float64 `yaml:"maxSetupRate"`
 	// ShutdownGrace is how long active calls may drain on the first SIGTERM.
 	ShutdownGrace time.Duration `yaml:"shutdownGrace"`
 }
@@ -354,6 +357,9 @@ func (c Config) Validate() error {
 	}
 	if c.Calls.MaxConcurrent < 0 {
 		add("calls.maxConcurrent: must not be negative")
+	}
+	if c.Calls.MaxSetupRate < 0 {
+		add("calls.maxSetupRate: must not be negative")
 	}
 	for i, n := range c.Numbers {
 		if !IsE164(n) {

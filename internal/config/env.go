@@ -86,6 +86,12 @@ func setValue(fv reflect.Value, raw string) error {
 			return err
 		}
 		fv.SetInt(int64(n))
+	case fv.Kind() == reflect.Float64:
+		f, err := strconv.ParseFloat(raw, 64)
+		if err != nil {
+			return err
+		}
+		fv.SetFloat(f)
 	case fv.Kind() == reflect.Bool:
 		b, err := strconv.ParseBool(raw)
 		if err != nil {

@@ -89,6 +89,7 @@ type serverOptions struct {
 	HTTPListen  string // fixed listen address (restart tests)
 	Inactivity  time.Duration
 	MaxCalls    int
+	SetupRate   float64 // calls.maxSetupRate
 	SIPTLS      bool // listen for SIP over TLS with a certificate from the local CA
 }
 
@@ -170,13 +171,14 @@ calls:
   dialTimeout: %s
   shutdownGrace: 2s
   maxConcurrent: %d
+  maxSetupRate: %g
 numbers: [%q]
 trunks:
   - name: test-trunk
     address: %s
     transport: udp
     allowedSources: [%q]
-%s`, o.DataDir, o.HTTPListen, tlsMode, accessKey, sipTLS, portMin, portMin+400, o.Inactivity, o.RingTimeout, o.DialTimeout, o.MaxCalls, ownedNumber, o.TrunkAddr, o.TrunkSource, o.Extra)
+%s`, o.DataDir, o.HTTPListen, tlsMode, accessKey, sipTLS, portMin, portMin+400, o.Inactivity, o.RingTimeout, o.DialTimeout, o.MaxCalls, o.SetupRate, ownedNumber, o.TrunkAddr, o.TrunkSource, o.Extra)
 	s := &sbServer{t: t, dataDir: o.DataDir, cfgPath: filepath.Join(o.DataDir, "config.yaml"), exited: make(chan struct{})}
 	if err := os.WriteFile(s.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -229,3 +229,29 @@ func TestCallLimit(t *testing.T) {
 	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
 	first.WaitSuccess(ctxTimeout(t, 20*time.Second))
 }
+
+// Past calls.maxSetupRate new calls are refused fast: SIP 503 with
+// Retry-After, REST 429 with Retry-After; admitted calls go on. (At 0.01
+// calls/s the bucket holds one call and refills in 100 s, so the outcome
+// does not depend on timing.)
+func TestSetupRateLimit(t *testing.T) {
+	e := newEnv(t, serverOptions{SetupRate: 0.01})
+	first := startCaller(t, e.sb, "uac_call.xml", nil)
+	ic := e.incomingCall("4:" + caller)
+	second := startCaller(t, e.sb, "uac_reject.xml", map[string]string{"caller": "+15550003333", "expected": "503"})
+	second.WaitSuccess(ctxTimeout(t, 20*time.Second))
+	if m, ok := second.FindMessage(true, "503"); !ok || m.Header("Retry-After") != "1" {
+		t.Fatalf("503 without Retry-After: 1: %+v", m)
+	}
+	st, b := e.sb.do("POST", "/calling/callConnections"+v, []byte(`{"targets":[{"rawId":"4:`+callee+`"}],"sourceCallerIdNumber":{"value":"`+ownedNumber+`"},"callbackUri":"http://127.0.0.1:9/cb"}`), nil)
+	if st != 429 {
+		t.Fatalf("REST over the rate: %d %s", st, b)
+	}
+	if code, _ := errorBody(t, b); code != "TooManyRequests" {
+		t.Fatalf("REST over the rate: error code %q", code)
+	}
+	connID := e.answer(ic, "rate")
+	e.callback(connID, "CallConnected")
+	e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
+	first.WaitSuccess(ctxTimeout(t, 20*time.Second))
+}

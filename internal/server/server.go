@@ -143,7 +143,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	s.calls = call.NewManager(call.Config{RingTimeout: cfg.Calls.RingTimeout, DialTimeout: cfg.Calls.DialTimeout, MaxConcurrent: cfg.Calls.MaxConcurrent},
+	s.calls = call.NewManager(call.Config{RingTimeout: cfg.Calls.RingTimeout, DialTimeout: cfg.Calls.DialTimeout, MaxConcurrent: cfg.Calls.MaxConcurrent,
+		MaxSetupRate: cfg.Calls.MaxSetupRate},
 		call.Deps{Log: log, Media: s.media, Events: sink{outbox: s.outbox, subs: s.subs}, Records: s.store, Prompts: loader})
 	reg := registrar.New(s.store, cfg.SIP.Realm, log.With("component", "registrar"), time.Now, registrar.Options{})
 	if s.sip, err = sip.New(sip.Config{SIP: cfg.SIP, Numbers: cfg.Numbers, Trunks: cfg.Trunks, ResourceID: cfg.ResourceID},

@@ -34,6 +34,18 @@ func (s *Server) onInvite(req *gsip.Request, tx gsip.ServerTransaction) {
 		respond(488, "Not Acceptable Here")
 		return
 	}
+	if err := s.calls.Admissible(); err != nil {
+		// Overload or shutdown: refuse before doing any work for the call,
+		// and say when to try again (RFC 3261 §21.5.4).
+		retry := "5"
+		if acs.AsError(err).Status == 429 {
+			retry = "1" // only the setup rate is exceeded
+		}
+		res := gsip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
+		res.AppendHeader(gsip.NewHeader("Retry-After", retry))
+		tx.Respond(res)
+		return
+	}
 	respond(100, "Trying")
 
 	from, to, ok := s.classify(req, tx)
