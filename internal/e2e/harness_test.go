@@ -90,7 +90,7 @@ type serverOptions struct {
 	Inactivity  time.Duration
 	MaxCalls    int
 	SetupRate   float64 // calls.maxSetupRate
-	SIPTLS      bool // listen for SIP over TLS with a certificate from the local CA
+	SIPTLS      bool    // listen for SIP over TLS with a certificate from the local CA
 }
 
 // sbServer is a running switchboard process.
