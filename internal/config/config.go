@@ -50,6 +50,10 @@ type HTTP struct {
 	// derived from the listen address and TLS mode.
 	PublicURL string `yaml:"publicURL"`
 	TLS       TLS    `yaml:"tls"`
+	// DebugListen serves Go's profiles (/debug/pprof/) on this address, for
+	// performance work; empty disables it. It is unauthenticated: keep it on
+	// a loopback address.
+	DebugListen string `yaml:"debugListen"`
 }
 
 // TLS configures HTTPS for the REST API.

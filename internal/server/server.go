@@ -208,6 +208,9 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error { return s.outbox.Run(stop) })
 	g.Go(func() error { return s.subs.Run(stop) })
 	g.Go(func() error { return s.sip.Run(stop) })
+	if addr := s.cfg.HTTP.DebugListen; addr != "" {
+		g.Go(func() error { return s.serveDebug(stop, addr) })
+	}
 	g.Go(func() error {
 		var err error
 		if s.http.TLSConfig != nil {
