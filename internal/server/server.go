@@ -28,16 +28,17 @@ import (
 
 // Server is a wired, bound Switchboard.
 type Server struct {
-	cfg    config.Config
-	log    *slog.Logger
-	store  *store.Store
-	outbox *events.Outbox
-	subs   *events.Subscriptions
-	media  *media.Engine
-	calls  *call.Manager
-	sip    *sip.Server
-	http   *http.Server
-	httpL  net.Listener
+	cfg     config.Config
+	log     *slog.Logger
+	store   *store.Store
+	outbox  *events.Outbox
+	records *store.RecordWriter
+	subs    *events.Subscriptions
+	media   *media.Engine
+	calls   *call.Manager
+	sip     *sip.Server
+	http    *http.Server
+	httpL   net.Listener
 	// CAFile is the generated local CA (tls mode auto), for apps to trust.
 	CAFile    string
 	publicURL string
@@ -143,9 +144,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
+	s.records = s.store.NewRecordWriter(log.With("component", "records"), 65536)
 	s.calls = call.NewManager(call.Config{RingTimeout: cfg.Calls.RingTimeout, DialTimeout: cfg.Calls.DialTimeout, MaxConcurrent: cfg.Calls.MaxConcurrent,
 		MaxSetupRate: cfg.Calls.MaxSetupRate},
-		call.Deps{Log: log, Media: s.media, Events: sink{outbox: s.outbox, subs: s.subs}, Records: s.store, Prompts: loader})
+		call.Deps{Log: log, Media: s.media, Events: sink{outbox: s.outbox, subs: s.subs}, Records: s.records, Prompts: loader})
 	reg := registrar.New(s.store, cfg.SIP.Realm, log.With("component", "registrar"), time.Now, registrar.Options{})
 	if s.sip, err = sip.New(sip.Config{SIP: cfg.SIP, Numbers: cfg.Numbers, Trunks: cfg.Trunks, ResourceID: cfg.ResourceID},
 		log.With("component", "sip"), s.calls, s.store, reg); err != nil {
@@ -206,6 +208,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer cancel()
 	g.Go(func() error { return s.media.Run(stop) })
 	g.Go(func() error { return s.outbox.Run(stop) })
+	g.Go(func() error { return s.records.Run(stop) })
 	g.Go(func() error { return s.subs.Run(stop) })
 	g.Go(func() error { return s.sip.Run(stop) })
 	if addr := s.cfg.HTTP.DebugListen; addr != "" {

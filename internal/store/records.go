@@ -31,17 +31,39 @@ type CallRecord struct {
 
 // SaveCallRecord stores (or replaces) a call record.
 func (s *Store) SaveCallRecord(ctx context.Context, r CallRecord) error {
-	var answered sql.NullInt64
-	if r.AnsweredAt != nil {
-		answered = sql.NullInt64{Int64: r.AnsweredAt.UnixMilli(), Valid: true}
+	return s.SaveCallRecords(ctx, []CallRecord{r})
+}
+
+// SaveCallRecords stores (or replaces) records in one transaction.
+func (s *Store) SaveCallRecords(ctx context.Context, recs []CallRecord) (err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO call_records(server_call_id, correlation_id, direction, from_id, to_id, sip_call_id,
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO call_records(server_call_id, correlation_id, direction, from_id, to_id, sip_call_id,
 		started_at, answered_at, ended_at, duration_ms, end_reason, sip_status, result_subcode, rtp_in, rtp_out, rtp_malformed)
-		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		r.ServerCallID, r.CorrelationID, r.Direction, r.From, r.To, r.SIPCallID,
-		r.StartedAt.UnixMilli(), answered, r.EndedAt.UnixMilli(), r.DurationMs, r.EndReason, r.SIPStatus, r.ResultSubCode,
-		int64(r.RTPPacketsIn), int64(r.RTPPacketsOut), int64(r.RTPMalformed))
-	return err
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, r := range recs {
+		var answered sql.NullInt64
+		if r.AnsweredAt != nil {
+			answered = sql.NullInt64{Int64: r.AnsweredAt.UnixMilli(), Valid: true}
+		}
+		if _, err = stmt.ExecContext(ctx, r.ServerCallID, r.CorrelationID, r.Direction, r.From, r.To, r.SIPCallID,
+			r.StartedAt.UnixMilli(), answered, r.EndedAt.UnixMilli(), r.DurationMs, r.EndReason, r.SIPStatus, r.ResultSubCode,
+			int64(r.RTPPacketsIn), int64(r.RTPPacketsOut), int64(r.RTPMalformed)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // CallRecords returns up to limit records, newest first, started before the
