@@ -19,7 +19,7 @@ func TestRecordWriter(t *testing.T) {
 	}
 	defer s.Close()
 	w := s.NewRecordWriter(slog.New(slog.DiscardHandler), 300)
-	start := time.UnixMilli(1_800_000_000_000)
+	start := time.UnixMilli(1_700_000_000_000)
 	for i := range 300 {
 		r := CallRecord{ServerCallID: fmt.Sprintf("call-%03d", i), Direction: "inbound", From: "4:+1555", To: "4:+1666",
 			StartedAt: start.Add(time.Duration(i) * time.Second), EndedAt: start.Add(time.Hour), EndReason: "hangup-api"}
