@@ -22,6 +22,11 @@ type confPeer struct {
 }
 
 func startConfPeer(t *testing.T, e *env, name string, tone float64) *confPeer {
+	return startConfPeerWith(t, e, name, tone, nil)
+}
+
+// startConfPeerWith is startConfPeer with changes to baresip's options.
+func startConfPeerWith(t *testing.T, e *env, name string, tone float64, opt func(*testpeer.BaresipOptions)) *confPeer {
 	p := &confPeer{name: name, tone: tone}
 	e.sb.adminJSON("POST", "/admin/v1/users", map[string]any{"username": name}, &p.u, 201)
 	dir := t.TempDir()
@@ -30,8 +35,12 @@ func startConfPeer(t *testing.T, e *env, name string, tone float64) *confPeer {
 		t.Fatal(err)
 	}
 	p.rec = filepath.Join(dir, "heard.wav")
-	p.b = testpeer.StartBaresip(t, testpeer.BaresipOptions{SIPUser: p.u.Username, Password: p.u.Password, Registrar: e.sb.sipAddr(),
-		AutoAnswer: true, PlayFile: play, RecordFile: p.rec})
+	o := testpeer.BaresipOptions{SIPUser: p.u.Username, Password: p.u.Password, Registrar: e.sb.sipAddr(),
+		AutoAnswer: true, PlayFile: play, RecordFile: p.rec}
+	if opt != nil {
+		opt(&o)
+	}
+	p.b = testpeer.StartBaresip(t, o)
 	if err := p.b.WaitRegistered(ctxTimeout(t, 15*time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -353,6 +362,61 @@ func TestGroupCall(t *testing.T) {
 	for _, ev := range e.callbacks(connID) {
 		if ev.ParsedKind == "CreateCallFailed" {
 			t.Fatal("CreateCallFailed although two targets answered")
+		}
+	}
+}
+
+// A G.722 peer and a G.711 peer in one call hear each other: the G.722 leg
+// is transcoded to and from the narrowband mix.
+func TestConferenceG722(t *testing.T) {
+	e := newEnv(t, serverOptions{})
+	tones := map[byte]float64{'A': 500, 'B': 1100}
+	x := startConfPeerWith(t, e, "wanda", tones['A'], func(o *testpeer.BaresipOptions) {
+		o.ExtraConfig = append(o.ExtraConfig, "module\t\t\tg722.so")
+		o.ExtraAccountParams = ";audio_codecs=G722/16000/1"
+	})
+	y := startConfPeer(t, e, "yves", tones['B'])
+	var props map[string]any
+	e.op("createGroupCall", map[string]any{"targets": []string{x.u.ID, y.u.ID}, "callbackUrl": e.app.CallbackURL("g722")}, &props)
+	connID := props["callConnectionId"].(string)
+	e.callback(connID, "CallConnected")
+	for _, p := range []*confPeer{x, y} {
+		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_ESTABLISHED"); err != nil {
+			t.Fatalf("%s did not join: %v", p.name, err)
+		}
+	}
+	rosterMatches(t, e, connID, 2, 0)
+	time.Sleep(2 * time.Second)
+	e.op("hangUp", map[string]any{"callConnectionId": connID, "forEveryone": true}, nil)
+	for _, p := range []*confPeer{x, y} {
+		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+			t.Fatal(err)
+		}
+		p.b.Stop()
+	}
+	if !strings.Contains(e.sb.logs(), `"codec":"G722"`) {
+		t.Fatal("no leg negotiated G722")
+	}
+	wx, err := testpeer.ReadWAV(x.rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wx.SampleRate != 16000 {
+		t.Fatalf("the G.722 peer recorded %d Hz audio, want 16000 (wideband codec)", wx.SampleRate)
+	}
+	for _, h := range []struct {
+		p     *confPeer
+		other string
+	}{{x, "B"}, {y, "A"}} {
+		w := heard(t, h.p.rec, tones)
+		n := 0
+		for _, s := range w {
+			if s == h.other {
+				n++
+			}
+		}
+		if n < 5 {
+			t.Fatalf("%s heard the other only in %d windows: %v", h.p.name, n, w)
 		}
 	}
 }

@@ -201,7 +201,7 @@ func tone(freq float64, amp float64, start, n int) []int16 {
 
 func encodeFrame(enc encoding, pcm []int16) []byte {
 	b := make([]byte, len(pcm))
-	enc.encode(b, pcm)
+	enc.encodeG711(b, pcm)
 	return b
 }
 

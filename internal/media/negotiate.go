@@ -7,7 +7,9 @@ import (
 )
 
 // offerFormats are the codecs we offer, in order of preference.
-var offerFormats = []format{{pt: 0, enc: encPCMU}, {pt: 8, enc: encPCMA}}
+// G.722 comes last: the mix is narrowband, so it only serves peers that
+// offer nothing else.
+var offerFormats = []format{{pt: 0, enc: encPCMU}, {pt: 8, enc: encPCMA}, {pt: 9, enc: encG722}}
 
 func (l *Leg) localDesc() localDesc {
 	return localDesc{
@@ -20,7 +22,7 @@ func (l *Leg) localDesc() localDesc {
 }
 
 // Offer returns an SDP offer (RFC 3264 §5) for the leg: one sendrecv audio
-// stream offering PCMU, PCMA and telephone-event/8000 (payload type 101,
+// stream offering PCMU, PCMA, G722 and telephone-event/8000 (payload type 101,
 // events 0-16) with ptime 20. Complete the exchange with SetRemoteAnswer.
 func (l *Leg) Offer() ([]byte, error) {
 	l.mu.Lock()
@@ -44,7 +46,7 @@ func (l *Leg) Offer() ([]byte, error) {
 
 // Answer applies a remote offer and returns our answer (RFC 3264 §6). It
 // uses the first usable audio stream: the first codec of the offer that we
-// support (PCMU or PCMA) and telephone-event with the offer's payload type
+// support (PCMU, PCMA or G722) and telephone-event with the offer's payload type
 // if offered; every other stream is rejected with port 0. The direction
 // mirrors the offer (sendonly is answered recvonly, inactive inactive).
 // Errors wrap ErrBadSDP or ErrNoCommonCodec. Answer may be called again
@@ -134,12 +136,12 @@ func (l *Leg) SetRemoteAnswer(remoteAnswer []byte) error {
 	// The answer may only use formats we offered (RFC 3264 §6.1).
 	var offered []format
 	for _, f := range rs.formats {
-		if f.enc == encPCMU || f.enc == encPCMA {
+		if f.enc != encNone {
 			offered = append(offered, f)
 		}
 	}
 	if len(offered) == 0 {
-		return fmt.Errorf("%w: answer has neither PCMU nor PCMA", ErrNoCommonCodec)
+		return fmt.Errorf("%w: answer has none of PCMU, PCMA and G722", ErrNoCommonCodec)
 	}
 	neg := &negotiated{
 		tx:        offered[0],
@@ -174,6 +176,6 @@ func (l *Leg) applyLocked(neg *negotiated) {
 	}
 	l.lastRx.Store(l.e.now())
 	l.inactiveFired.Store(false)
-	l.log.Debug("rtp negotiated", "codec", neg.tx.enc, "pt", neg.tx.pt, "event_pt", neg.txEventPT,
+	l.log.Debug("rtp negotiated", "codec", neg.tx.enc.String(), "pt", neg.tx.pt, "event_pt", neg.txEventPT,
 		"remote", neg.remote, "remote_dir", neg.remoteDir, "local_dir", neg.localDir)
 }

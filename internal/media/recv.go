@@ -2,6 +2,8 @@ package media
 
 import (
 	"errors"
+
+	"github.com/switchboard-oss/switchboard/internal/media/g722"
 	"net"
 	"net/netip"
 	"time"
@@ -29,6 +31,7 @@ type readerState struct {
 	maxSeq  uint16
 	dtmf    dtmfReceiver
 	inband  inbandState
+	g722    g722.NarrowDecoder
 }
 
 // readLoop receives datagrams until the socket is closed.
@@ -112,11 +115,7 @@ func (l *Leg) receiveAudio(h rtpHeader, payload []byte, kind payloadKind, neg *n
 	} else {
 		rd.seqInit, rd.ssrc, rd.maxSeq = true, h.ssrc, h.seq
 	}
-	enc := encPCMU
-	if kind == kindPCMA {
-		enc = encPCMA
-	}
-	n := enc.decode(rd.pcm[:], payload)
+	n := rd.decodeAudio(kind, rd.pcm[:], payload)
 	l.detectInband(h, rd.pcm[:n], neg)
 	l.rxMu.Lock()
 	dropped := l.ring.write(rd.pcm[:n])

@@ -137,7 +137,7 @@ func findAudio(sd *sdp.SessionDescription, want4 bool) (remoteStream, error) {
 			return rs, nil
 		}
 	}
-	return remoteStream{}, fmt.Errorf("%w: no usable audio stream offers PCMU or PCMA", ErrNoCommonCodec)
+	return remoteStream{}, fmt.Errorf("%w: no usable audio stream offers PCMU, PCMA or G722", ErrNoCommonCodec)
 }
 
 // parseStream extracts the formats, address and direction of m-line i.
@@ -160,6 +160,8 @@ func parseStream(sd *sdp.SessionDescription, i int, want4 bool) (remoteStream, e
 				name, rate, channels = "PCMU", 8000, 1
 			case 8:
 				name, rate, channels = "PCMA", 8000, 1
+			case 9:
+				name, rate, channels = "G722", 8000, 1
 			}
 		}
 		if rate != 8000 || channels != 1 {
@@ -170,6 +172,8 @@ func parseStream(sd *sdp.SessionDescription, i int, want4 bool) (remoteStream, e
 			rs.formats = append(rs.formats, format{pt: uint8(pt), enc: encPCMU})
 		case strings.EqualFold(name, "PCMA"):
 			rs.formats = append(rs.formats, format{pt: uint8(pt), enc: encPCMA})
+		case strings.EqualFold(name, "G722"):
+			rs.formats = append(rs.formats, format{pt: uint8(pt), enc: encG722})
 		case strings.EqualFold(name, "telephone-event") && rs.eventPT < 0:
 			rs.eventPT = int(pt)
 		}

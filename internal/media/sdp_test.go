@@ -70,10 +70,10 @@ func TestOffer(t *testing.T) {
 	}
 	md := sd.MediaDescriptions[0]
 	if md.MediaName.Media != "audio" || md.MediaName.Port.Value != l.LocalPort() ||
-		strings.Join(md.MediaName.Protos, "/") != "RTP/AVP" || !slices.Equal(md.MediaName.Formats, []string{"0", "8", "101"}) {
+		strings.Join(md.MediaName.Protos, "/") != "RTP/AVP" || !slices.Equal(md.MediaName.Formats, []string{"0", "8", "9", "101"}) {
 		t.Errorf("m= %v", md.MediaName)
 	}
-	if got := attr(md, "rtpmap"); !slices.Equal(got, []string{"0 PCMU/8000", "8 PCMA/8000", "101 telephone-event/8000"}) {
+	if got := attr(md, "rtpmap"); !slices.Equal(got, []string{"0 PCMU/8000", "8 PCMA/8000", "9 G722/8000", "101 telephone-event/8000"}) {
 		t.Errorf("rtpmap %q", got)
 	}
 	if got := attr(md, "fmtp"); !slices.Equal(got, []string{"101 0-16"}) {
@@ -126,7 +126,9 @@ func TestAnswer(t *testing.T) {
 		{"offer order wins", sess(c, audio("8 0 101", ev101)), ok("PCMA", 8, 101, DirectionSendRecv)},
 		{"dynamic telephone-event PT carried", sess(c, audio("0 96", "a=rtpmap:96 telephone-event/8000")), ok("PCMU", 0, 96, DirectionSendRecv)},
 		{"no telephone-event", sess(c, audio("0")), ok("PCMU", 0, -1, DirectionSendRecv)},
-		{"unsupported codecs skipped", sess(c, audio("18 9 8", "a=rtpmap:18 G729/8000", "a=rtpmap:9 G722/8000")), ok("PCMA", 8, -1, DirectionSendRecv)},
+		{"unsupported codecs skipped", sess(c, audio("18 3 8", "a=rtpmap:18 G729/8000", "a=rtpmap:3 GSM/8000")), ok("PCMA", 8, -1, DirectionSendRecv)},
+		{"G722 when offered first", sess(c, audio("9 0 101", "a=rtpmap:9 G722/8000", ev101)), ok("G722", 9, 101, DirectionSendRecv)},
+		{"static G722 without rtpmap", sess(c, audio("9")), ok("G722", 9, -1, DirectionSendRecv)},
 		{"dynamic PCMU", sess(c, audio("97", "a=rtpmap:97 pcmu/8000")), ok("PCMU", 97, -1, DirectionSendRecv)},
 		{"sendonly answered recvonly", sess(c, audio("0", "a=sendonly")), ok("PCMU", 0, -1, DirectionRecvOnly)},
 		{"recvonly answered sendonly", sess(c, audio("0", "a=recvonly")), ok("PCMU", 0, -1, DirectionSendOnly)},
@@ -143,7 +145,7 @@ func TestAnswer(t *testing.T) {
 			want{codec: "PCMA", pt: 8, eventPT: -1, dir: DirectionSendRecv, remoteDir: DirectionSendRecv, remote: local, ports: []int{0, -1}}},
 		{"SRTP audio skipped", sess(c, "m=audio 6000 RTP/SAVP 0", audio("0")),
 			want{codec: "PCMU", eventPT: -1, dir: DirectionSendRecv, remoteDir: DirectionSendRecv, remote: local, ports: []int{0, -1}}},
-		{"no common codec", sess(c, audio("18 9", "a=rtpmap:18 G729/8000")), want{err: ErrNoCommonCodec}},
+		{"no common codec", sess(c, audio("18 3", "a=rtpmap:18 G729/8000")), want{err: ErrNoCommonCodec}},
 		{"PCMU at 16 kHz", sess(c, audio("97", "a=rtpmap:97 PCMU/16000")), want{err: ErrNoCommonCodec}},
 		{"stereo PCMA", sess(c, audio("97", "a=rtpmap:97 PCMA/8000/2")), want{err: ErrNoCommonCodec}},
 		{"SRTP only", sess(c, "m=audio 6000 RTP/SAVP 0"), want{err: ErrNoCommonCodec}},

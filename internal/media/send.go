@@ -1,6 +1,10 @@
 package media
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/switchboard-oss/switchboard/internal/media/g722"
+)
 
 // txState is the RTP send state of a leg, owned by the clock goroutine.
 type txState struct {
@@ -10,6 +14,7 @@ type txState struct {
 	sending bool // a packet was sent on the previous tick (else the next gets the marker bit)
 	warned  bool // a send error was logged
 	buf     [rtpHeaderLen + FrameSamples]byte
+	g722    g722.NarrowEncoder
 	platformSender
 }
 
@@ -43,7 +48,7 @@ func (l *Leg) sendFrame(pcm *[FrameSamples]int16, ev eventPacket, neg *negotiate
 		putEvent(tx.buf[rtpHeaderLen:], ev)
 		n = rtpHeaderLen + 4
 	} else {
-		neg.tx.enc.encode(tx.buf[rtpHeaderLen:], pcm[:])
+		tx.encodeAudio(neg.tx.enc, tx.buf[rtpHeaderLen:], pcm[:])
 	}
 	putRTPHeader(tx.buf[:], h)
 	tx.seq++
