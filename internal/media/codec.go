@@ -27,7 +27,6 @@ func (tx *txState) encodeAudio(e encoding, dst []byte, pcm []int16) int {
 	return e.encodeG711(dst, pcm)
 }
 
-
 // encoding identifies an audio payload format the engine can transcode.
 type encoding uint8
 
