@@ -16,4 +16,8 @@ var (
 	// ErrRunning means Run was called while another Run of the same value
 	// was still going.
 	ErrRunning = errors.New("events: already running")
+	// ErrOutboxFull means the Outbox already holds OutboxOptions.MaxPending
+	// undelivered deliveries (receivers are down or too slow): the new
+	// delivery was not queued and is lost unless the caller keeps it.
+	ErrOutboxFull = errors.New("events: outbox is full (too many undelivered events); event dropped")
 )

@@ -299,3 +299,15 @@ func countRows(t *testing.T, db *sql.DB, table string) int {
 	}
 	return n
 }
+
+// tableRows runs the outbox's journal now (what its next batch would write:
+// due inserts, every queued update and delete) and counts the table's rows.
+// Deletes of delivered rows are written behind, so a count right after
+// WaitIdle needs this.
+func tableRows(t *testing.T, o *Outbox, db *sql.DB) int {
+	t.Helper()
+	if err := o.flush(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return countRows(t, db, "outbox")
+}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,7 +56,9 @@ type Delivery struct {
 	// one at a time (for example callback URL + call connection id).
 	// Different keys are delivered in parallel. Empty means URL.
 	OrderKey string
-	// Body is the rendered event (CloudEvent, EventGridEvent).
+	// Body is the rendered event (CloudEvent, EventGridEvent). The Outbox
+	// keeps it (without copying) until delivered: do not modify it after
+	// Enqueue. Deliveries may share one Body.
 	Body []byte
 	Kind Kind
 	// EventID and EventType are for logs and diagnostics.
@@ -92,6 +96,17 @@ type OutboxOptions struct {
 	// MaxInFlight is the number of deliveries (hence keys) in flight at
 	// once, and the number of worker goroutines. Default 64.
 	MaxInFlight int
+	// PersistAfter is how long a delivery lives only in memory: one still
+	// undelivered that long after Enqueue is written to the database by the
+	// next journal batch (batches run every 50 ms). Deliveries made sooner
+	// never touch the database. Default 200 ms; a negative value writes
+	// every delivery in the next batch. Measured on the real clock, not Now.
+	// See the package documentation for what a crash can lose.
+	PersistAfter time.Duration
+	// MaxPending bounds the undelivered deliveries held in memory (the
+	// in-memory queue is the source of truth, so it also bounds the table).
+	// Beyond it Enqueue fails with ErrOutboxFull. Default 1,000,000.
+	MaxPending int
 	// UserAgent, if set, is sent as User-Agent.
 	UserAgent string
 	// Now is the clock; default time.Now.
@@ -112,6 +127,15 @@ func (o OutboxOptions) withDefaults() OutboxOptions {
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = 64
 	}
+	switch {
+	case o.PersistAfter == 0:
+		o.PersistAfter = 200 * time.Millisecond
+	case o.PersistAfter < 0:
+		o.PersistAfter = 0
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = 1_000_000
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -120,7 +144,9 @@ func (o OutboxOptions) withDefaults() OutboxOptions {
 
 // OutboxStats are cumulative counters since NewOutbox.
 type OutboxStats struct {
-	Enqueued   int64 `json:"enqueued"`   // deliveries persisted
+	Enqueued   int64 `json:"enqueued"`   // deliveries accepted by Enqueue
+	Refused    int64 `json:"refused"`    // deliveries refused because the outbox was full
+	Persisted  int64 `json:"persisted"`  // deliveries written to the database (not delivered within PersistAfter)
 	Attempts   int64 `json:"attempts"`   // HTTP requests started
 	Delivered  int64 `json:"delivered"`  // 2xx
 	NoResponse int64 `json:"noResponse"` // request written, no answer within ResponseTimeout: counted as delivered
@@ -128,15 +154,16 @@ type OutboxStats struct {
 	Rejected   int64 `json:"rejected"`   // dropped: final HTTP status (4xx other than 408/429, 3xx) or unusable URL
 	Expired    int64 `json:"expired"`    // dropped: past ExpiresAt, or removed by Expire(tag)
 	TooOld     int64 `json:"tooOld"`     // dropped: still failing after MaxAge
-	StoreErrs  int64 `json:"storeErrs"`  // database errors while delivering
+	StoreErrs  int64 `json:"storeErrs"`  // journal batches the database refused (retried in the next batch)
 }
 
 type outboxCounters struct {
-	enqueued, attempts, delivered, noResponse, retries, rejected, expired, tooOld, storeErrs atomic.Int64
+	enqueued, refused, persisted, attempts, delivered, noResponse, retries, rejected, expired, tooOld, storeErrs atomic.Int64
 }
 
-// Outbox is a durable at-least-once delivery queue. Create it with NewOutbox,
-// call Run once, and Enqueue from anywhere.
+// Outbox is an at-least-once delivery queue held in memory and written
+// behind to SQLite (see the package documentation). Create it with
+// NewOutbox, call Run, and Enqueue from anywhere.
 type Outbox struct {
 	db     *sql.DB
 	signer *Signer
@@ -146,22 +173,29 @@ type Outbox struct {
 	now    func() time.Time
 	stats  outboxCounters
 
-	wake chan struct{} // cap 1: something changed for the dispatcher
+	wake  chan struct{} // cap 1: something changed for the dispatcher
+	jwake chan struct{} // cap 1: the journal has a batch worth writing now
+	jmu   sync.Mutex    // serialises journal batches (build + write)
 
 	mu      sync.Mutex
 	running bool
-	keys    map[string]*keyState // every key with (possibly) undelivered rows
-	ready   keyQueue             // keys to hand to a worker
+	keys    map[string]*keyState // every key with undelivered rows (or a worker on it)
+	ready   fifo[*keyState]      // keys to hand to a worker
 	waiting keyHeap              // keys backing off, by due time
 	idle    chan struct{}        // closed while keys is empty
+	held    int                  // undelivered rows in memory (bounded by MaxPending)
+	nextSeq int64                // seq of the last row enqueued or loaded
+	tags    map[string][]*outboxRow
+	j       journalState
+	full    fullLog
 }
 
 // NewOutbox returns an Outbox over db (Migrate must have run). signer may be
 // nil (no Authorization header: tests and development only). client may be
 // nil for a default client; a given client is copied and told not to follow
 // redirects, and its Timeout should be zero (the Outbox times requests
-// itself). The keys of undelivered rows left by a previous process are
-// loaded here, so they are delivered as soon as Run starts.
+// itself). The undelivered rows left by a previous process are loaded into
+// memory here, in order, so they are delivered as soon as Run starts.
 func NewOutbox(db *sql.DB, signer *Signer, client *http.Client, log *slog.Logger, opt OutboxOptions) (*Outbox, error) {
 	if db == nil {
 		return nil, fmt.Errorf("%w: nil db", ErrInvalid)
@@ -178,21 +212,25 @@ func NewOutbox(db *sql.DB, signer *Signer, client *http.Client, log *slog.Logger
 		opt:    opt,
 		now:    opt.Now,
 		wake:   make(chan struct{}, 1),
+		jwake:  make(chan struct{}, 1),
 		keys:   make(map[string]*keyState),
 		idle:   make(chan struct{}),
+		tags:   make(map[string][]*outboxRow),
+		j:      journalState{updates: make(map[int64]rowUpdate)},
 	}
 	close(o.idle)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	keys, err := o.loadKeys(ctx)
+	n, err := o.load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range keys {
-		o.addKeyLocked(k)
+	if n > 0 {
+		log.Info("outbox has undelivered events from a previous run", "events", n, "keys", len(o.keys))
 	}
-	if len(keys) > 0 {
-		log.Info("outbox has undelivered events from a previous run", "keys", len(keys))
+	if n > opt.MaxPending {
+		log.Warn("outbox loaded more events than MaxPending; new events are refused until it drains",
+			"events", n, "max_pending", opt.MaxPending)
 	}
 	return o, nil
 }
@@ -212,44 +250,63 @@ func deliveryClient(c *http.Client, maxInFlight int) *http.Client {
 	return &out
 }
 
-// Enqueue persists d and wakes the delivery workers. When it returns nil the
-// delivery survives a restart.
+// Enqueue validates d and queues it in memory for delivery, without
+// touching the database, and wakes the delivery workers.
+//
+// Durability is write-behind (see the package documentation): d is written
+// to the database only if it is still undelivered PersistAfter later (or
+// when Run stops). A clean stop (Run's context canceled, Run returned) keeps
+// every undelivered delivery for the next start; a crash loses those
+// enqueued in the last PersistAfter + 50 ms and not yet delivered.
+//
+// If MaxPending deliveries are already held, Enqueue returns ErrOutboxFull
+// (and logs it); the caller drops the event.
 func (o *Outbox) Enqueue(ctx context.Context, d Delivery) error {
 	return o.EnqueueBatch(ctx, []Delivery{d})
 }
 
-// EnqueueBatch persists ds in one transaction, in order (so deliveries with
-// the same OrderKey go out in slice order), and wakes the workers.
+// EnqueueBatch queues ds, all or none, in order (so deliveries with the same
+// OrderKey go out in slice order), with the durability of Enqueue. It
+// returns ErrInvalid if a delivery is malformed and ErrOutboxFull if the
+// batch does not fit under MaxPending. ctx is not used: nothing blocks.
 func (o *Outbox) EnqueueBatch(ctx context.Context, ds []Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
 	rows := make([]outboxRow, len(ds))
-	now := o.now()
+	now, mono := o.now(), time.Now()
+	persistAt := mono.Add(o.opt.PersistAfter)
 	for i := range ds {
 		r, err := rowFromDelivery(ds[i], now)
 		if err != nil {
 			return err
 		}
+		r.persistAt = persistAt
 		rows[i] = r
 	}
-	if err := o.insertRows(ctx, rows); err != nil {
-		return err
-	}
-	o.stats.enqueued.Add(int64(len(rows)))
 	o.mu.Lock()
-	for i := range rows {
-		if st := o.keys[rows[i].key]; st != nil {
-			// Already known: whoever holds it re-reads the head from the
-			// table. notified stops an active worker that just found the
-			// key empty from forgetting it.
-			st.notified = true
-			continue
+	if o.held+len(rows) > o.opt.MaxPending {
+		logNow, refused := o.full.note(len(rows), mono)
+		held := o.held
+		o.mu.Unlock()
+		o.stats.refused.Add(int64(len(rows)))
+		if logNow {
+			o.log.Error("outbox is full; refusing new events until deliveries catch up",
+				"held", held, "max_pending", o.opt.MaxPending, "refused", refused)
 		}
-		o.addKeyLocked(rows[i].key)
+		return ErrOutboxFull
+	}
+	woke := false
+	for i := range rows {
+		o.nextSeq++
+		rows[i].seq = o.nextSeq
+		woke = o.appendLocked(&rows[i]) || woke
 	}
 	o.mu.Unlock()
-	o.signal()
+	o.stats.enqueued.Add(int64(len(rows)))
+	if woke {
+		o.signal()
+	}
 	return nil
 }
 
@@ -285,44 +342,57 @@ func rowFromDelivery(d Delivery, now time.Time) (outboxRow, error) {
 
 // Expire drops every undelivered delivery tagged tag (a delivery already in
 // flight finishes its current attempt but is not retried) and returns how
-// many rows it removed. Keys that were backing off behind a removed delivery
-// move on at once. Errors are logged.
+// many it removed. A key that was backing off behind a removed delivery
+// moves on at once. It does not wait for the database: rows already
+// written are deleted by the next journal batch.
 func (o *Outbox) Expire(tag string) int {
 	if tag == "" {
 		return 0
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	keys, n, err := o.deleteWhere(ctx, "tag = ?", tag)
-	if err != nil {
-		o.stats.storeErrs.Add(1)
-		o.log.Error("outbox: expire failed", "tag", tag, "err", err)
-		return 0
+	o.mu.Lock()
+	rows := o.tags[tag]
+	delete(o.tags, tag)
+	for _, r := range rows {
+		o.dropRowLocked(r)
 	}
-	o.stats.expired.Add(int64(n))
-	o.retryNow(keys)
+	o.mu.Unlock()
+	n := len(rows)
 	if n > 0 {
+		o.stats.expired.Add(int64(n))
+		o.signal()
 		o.log.Debug("outbox: expired deliveries", "tag", tag, "count", n)
 	}
 	return n
 }
 
 // dropKeyPrefix removes undelivered rows whose order key starts with prefix
-// (used when a subscription is deleted).
+// (used when a subscription is deleted) and writes the removal to the
+// database before it returns.
 func (o *Outbox) dropKeyPrefix(ctx context.Context, prefix string) (int, error) {
-	keys, n, err := o.deleteWhere(ctx, "substr(order_key, 1, ?) = ?", len(prefix), prefix)
-	if err != nil {
-		return 0, err
+	n := 0
+	o.mu.Lock()
+	for k, st := range o.keys {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		for _, r := range slices.Clone(st.rows.live()) {
+			if !r.gone {
+				o.dropRowLocked(r)
+				n++
+			}
+		}
 	}
-	o.retryNow(keys)
-	return n, nil
+	o.mu.Unlock()
+	o.signal()
+	return n, o.flush(ctx, time.Now())
 }
 
 // Stats returns the counters.
 func (o *Outbox) Stats() OutboxStats {
 	c := &o.stats
 	return OutboxStats{
-		Enqueued: c.enqueued.Load(), Attempts: c.attempts.Load(), Delivered: c.delivered.Load(),
+		Enqueued: c.enqueued.Load(), Refused: c.refused.Load(), Persisted: c.persisted.Load(),
+		Attempts: c.attempts.Load(), Delivered: c.delivered.Load(),
 		NoResponse: c.noResponse.Load(), Retries: c.retries.Load(), Rejected: c.rejected.Load(),
 		Expired: c.expired.Load(), TooOld: c.tooOld.Load(), StoreErrs: c.storeErrs.Load(),
 	}
@@ -337,6 +407,8 @@ func (o *Outbox) Pending() int {
 
 // WaitIdle blocks until every delivery this Outbox knows of is delivered or
 // dropped, or ctx is done. Shutdown uses it to flush against a deadline.
+// Idle says nothing about the database: the deletes of delivered rows that
+// had been written are made by the journal shortly after (or by Run's exit).
 func (o *Outbox) WaitIdle(ctx context.Context) error {
 	for {
 		o.mu.Lock()

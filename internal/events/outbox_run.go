@@ -2,16 +2,19 @@ package events
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 )
 
-// Run delivers until ctx is done, then waits for its workers and returns
-// nil. Keys with undelivered rows (including rows left by a previous
-// process, loaded by NewOutbox) are delivered from the start. In-flight
-// requests are abandoned on shutdown and their rows kept, so they are sent
-// again by the next Run (at least once). Only one Run may be active.
+// Run delivers until ctx is done, then stops its workers, writes every
+// undelivered delivery to the database and returns. Deliveries loaded from a
+// previous process (by NewOutbox) or enqueued before Run are delivered from
+// the start. In-flight requests are abandoned on shutdown and their rows
+// kept, so they are sent again by the next Run (at least once). Run returns
+// nil, or an error if the final write failed (those deliveries are lost
+// when the process exits). Only one Run may be active.
 func (o *Outbox) Run(ctx context.Context) error {
 	o.mu.Lock()
 	if o.running {
@@ -20,6 +23,10 @@ func (o *Outbox) Run(ctx context.Context) error {
 	}
 	o.running = true
 	o.mu.Unlock()
+
+	jctx, stopJournal := context.WithCancel(context.Background())
+	var jwg sync.WaitGroup
+	jwg.Go(func() { o.journal(jctx) })
 
 	work := make(chan *keyState)
 	var wg sync.WaitGroup
@@ -33,11 +40,29 @@ func (o *Outbox) Run(ctx context.Context) error {
 	o.dispatch(ctx, work)
 	close(work)
 	wg.Wait()
+	stopJournal()
+	jwg.Wait()
 
 	o.mu.Lock()
 	o.resetLocked()
-	o.running = false
 	o.mu.Unlock()
+	// Everything enqueued until now is due. A failed batch is put back, so
+	// a second or third try picks up where the first stopped.
+	cutoff := time.Now().Add(o.opt.PersistAfter)
+	err := o.flush(context.Background(), cutoff)
+	for try := 1; err != nil && try < 3; try++ {
+		time.Sleep(100 * time.Millisecond)
+		err = o.flush(context.Background(), cutoff)
+	}
+	o.mu.Lock()
+	o.running = false
+	held := o.held
+	o.mu.Unlock()
+	if err != nil {
+		o.log.Error("outbox: cannot save undelivered events at shutdown; those not saved before are lost",
+			"held", held, "err", err)
+		return fmt.Errorf("events: saving undelivered events: %w", err)
+	}
 	return nil
 }
 
@@ -85,75 +110,54 @@ func (o *Outbox) dispatch(ctx context.Context, work chan<- *keyState) {
 // waiting heap (retry later), or away (no rows left).
 func (o *Outbox) process(ctx context.Context, st *keyState) {
 	o.mu.Lock()
-	st.notified = false
+	r := st.rows.peek()
+	if r == nil { // its rows were dropped while it waited
+		o.forgetKeyLocked(st)
+		o.mu.Unlock()
+		return
+	}
+	attempts := r.attempts
 	o.mu.Unlock()
-
-	r, ok, err := o.loadHead(ctx, st.key)
-	if err != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		o.stats.storeErrs.Add(1)
-		o.log.Error("outbox: cannot read next delivery", "order_key", st.key, "err", err)
-		o.backoff(st, o.now().Add(o.opt.Backoff.Max))
-		return
-	}
-	if !ok {
-		o.finish(st)
-		return
-	}
-	log := o.log.With("event_id", r.eventID, "event_type", r.eventType, "url", redactURL(r.url), "order_key", r.key)
-
-	if r.seq == st.delivered {
-		// Sent successfully before, but its row survived: only delete it.
-		o.complete(ctx, st, r.seq, log)
-		return
-	}
-	if r.seq != st.headSeq {
-		st.headSeq, st.attempts = r.seq, r.attempts
-	}
 
 	now := o.now()
 	switch {
 	case !r.expiresAt.IsZero() && !now.Before(r.expiresAt):
 		o.stats.expired.Add(1)
-		log.Info("outbox: delivery expired before it could be made", "attempts", st.attempts)
-		o.drop(ctx, st, r.seq, log)
+		o.logRow(ctx, slog.LevelInfo, r, "outbox: delivery expired before it could be made", "attempts", attempts)
+		o.done(st)
 		return
 	case now.Sub(r.createdAt) > o.opt.MaxAge:
 		o.stats.tooOld.Add(1)
-		log.Error("outbox: giving up on delivery", "attempts", st.attempts, "age", now.Sub(r.createdAt).String())
-		o.drop(ctx, st, r.seq, log)
+		o.logRow(ctx, slog.LevelError, r, "outbox: giving up on delivery", "attempts", attempts, "age", now.Sub(r.createdAt).String())
+		o.done(st)
 		return
 	}
 
-	res := o.attempt(ctx, &r, st.attempts)
+	res := o.attempt(ctx, r, attempts)
 	switch res.outcome {
 	case outcomeCanceled:
 		return // shutting down; Run resets the key
 	case outcomeDelivered:
 		o.stats.delivered.Add(1)
-		log.Debug("outbox: delivered", "status", res.status, "attempts", st.attempts+1)
-		st.delivered = r.seq
-		o.complete(ctx, st, r.seq, log)
+		o.logRow(ctx, slog.LevelDebug, r, "outbox: delivered", "status", res.status, "attempts", attempts+1)
+		o.done(st)
 	case outcomeNoResponse:
 		o.stats.noResponse.Add(1)
-		log.Warn("outbox: receiver took the event but did not answer in time; not resending",
+		o.logRow(ctx, slog.LevelWarn, r, "outbox: receiver took the event but did not answer in time; not resending",
 			"timeout", o.opt.ResponseTimeout.String())
-		st.delivered = r.seq
-		o.complete(ctx, st, r.seq, log)
+		o.done(st)
 	case outcomeRejected:
 		o.stats.rejected.Add(1)
-		log.Warn("outbox: receiver rejected event; dropped", "status", res.status, "err", res.err)
-		o.drop(ctx, st, r.seq, log)
+		o.logRow(ctx, slog.LevelWarn, r, "outbox: receiver rejected event; dropped", "status", res.status, "err", res.err)
+		o.done(st)
 	case outcomeRetry:
 		o.stats.retries.Add(1)
-		st.attempts++
-		delay := o.opt.Backoff.Delay(st.attempts)
+		attempts++
+		delay := o.opt.Backoff.Delay(attempts)
 		if res.retryAfter > delay {
 			delay = min(res.retryAfter, o.opt.Backoff.Max)
 		}
-		if res.reused && st.attempts == 1 {
+		if res.reused && attempts == 1 {
 			// A kept-alive connection the receiver had closed: try again at
 			// once on a fresh one.
 			delay = 0
@@ -164,33 +168,54 @@ func (o *Outbox) process(ctx context.Context, st *keyState) {
 		}
 		msg := res.String()
 		lvl := slog.LevelDebug
-		if st.attempts == 1 {
+		if attempts == 1 {
 			lvl = slog.LevelWarn
 		}
-		log.Log(ctx, lvl, "outbox: delivery failed; will retry", "attempt", st.attempts, "err", msg, "retry_in", delay.String())
-		if err := o.noteFailure(ctx, r.seq, st.attempts, msg); err != nil {
-			o.stats.storeErrs.Add(1)
-			log.Debug("outbox: cannot record failed attempt", "err", err)
-		}
-		o.backoff(st, due)
+		o.logRow(ctx, lvl, r, "outbox: delivery failed; will retry", "attempt", attempts, "err", msg, "retry_in", delay.String())
+		o.retry(st, attempts, msg, due)
 	}
 }
 
-// complete deletes a delivered row and moves on to the key's next delivery.
-// If the delete fails, st.delivered keeps the row from being sent again.
-func (o *Outbox) complete(ctx context.Context, st *keyState, seq int64, log *slog.Logger) {
-	if err := o.deleteRow(ctx, seq); err != nil {
-		o.stats.storeErrs.Add(1)
-		log.Error("outbox: cannot delete delivered row", "err", err)
-		o.backoff(st, o.now().Add(o.opt.Backoff.Initial))
+// done takes the head of st, delivered or dropped, out of the queue and
+// moves on to the key's next delivery.
+func (o *Outbox) done(st *keyState) {
+	o.mu.Lock()
+	wake := o.nextLocked(st)
+	o.mu.Unlock()
+	if wake {
+		o.signal()
+	}
+}
+
+// retry records a failed attempt on the head of st and parks the key until
+// due, unless the head was dropped (Expire) during the attempt: then the key
+// moves on.
+func (o *Outbox) retry(st *keyState, attempts int, msg string, due time.Time) {
+	o.mu.Lock()
+	r := st.rows.peek()
+	if r.gone {
+		wake := o.nextLocked(st)
+		o.mu.Unlock()
+		if wake {
+			o.signal()
+		}
 		return
 	}
-	st.delivered = 0
-	o.requeue(st)
+	r.attempts, r.lastErr = attempts, msg
+	if r.stored {
+		o.j.updates[r.seq] = rowUpdate{attempts: attempts, lastErr: msg}
+		o.wakeJournalIfDueLocked()
+	}
+	o.backoffLocked(st, due)
+	o.mu.Unlock()
+	o.signal()
 }
 
-// drop deletes a row that will never be delivered and moves on.
-func (o *Outbox) drop(ctx context.Context, st *keyState, seq int64, log *slog.Logger) {
-	st.delivered = seq // same bookkeeping: never send it
-	o.complete(ctx, st, seq, log)
+// logRow logs about one delivery, with its identity, if lvl is enabled (the
+// attributes cost allocations on the hot path otherwise).
+func (o *Outbox) logRow(ctx context.Context, lvl slog.Level, r *outboxRow, msg string, args ...any) {
+	if !o.log.Enabled(ctx, lvl) {
+		return
+	}
+	o.log.With("event_id", r.eventID, "event_type", r.eventType, "url", redactURL(r.url), "order_key", r.key).Log(ctx, lvl, msg, args...)
 }

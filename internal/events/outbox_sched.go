@@ -2,6 +2,7 @@ package events
 
 import (
 	"container/heap"
+	"slices"
 	"time"
 )
 
@@ -16,34 +17,30 @@ const (
 	phaseWaiting
 )
 
-// keyState is the in-memory scheduling state of one order key. The table is
-// the queue; this only says who may touch the key's head next and when.
-// phase, notified, due and index are guarded by Outbox.mu; headSeq,
-// attempts and delivered belong to the worker holding the key (handed over
-// through the mutex and the work channel).
+// keyState is one order key: its undelivered rows, oldest first, and who may
+// send the head next and when. Every field is guarded by Outbox.mu. Only the
+// worker holding the key (phaseActive) takes the head out of rows; others
+// append (Enqueue) or remove rows behind the head (Expire).
 type keyState struct {
-	key      string
-	phase    keyPhase
-	notified bool      // a row was enqueued since the worker last looked
-	due      time.Time // phaseWaiting: when to retry
-	index    int       // position in the waiting heap, -1 if absent
-
-	headSeq   int64 // seq of the head row the attempts count is for
-	attempts  int   // failed attempts for headSeq
-	delivered int64 // seq delivered whose row delete failed; never resend it
+	key   string
+	rows  fifo[*outboxRow]
+	phase keyPhase
+	due   time.Time // phaseWaiting: when to retry
+	index int       // position in the waiting heap, -1 if absent
 }
 
-// addKeyLocked registers key as ready. o.mu must be held (or o not yet shared).
-func (o *Outbox) addKeyLocked(key string) {
+// addKeyLocked registers key, with no rows yet, as ready.
+func (o *Outbox) addKeyLocked(key string) *keyState {
 	if len(o.keys) == 0 {
 		o.idle = make(chan struct{})
 	}
 	st := &keyState{key: key, phase: phaseReady, index: -1}
 	o.keys[key] = st
 	o.ready.push(st)
+	return st
 }
 
-// forgetKeyLocked drops a key that has no rows left.
+// forgetKeyLocked drops a key that has no rows left and is in no queue.
 func (o *Outbox) forgetKeyLocked(st *keyState) {
 	delete(o.keys, st.key)
 	if len(o.keys) == 0 {
@@ -51,58 +48,26 @@ func (o *Outbox) forgetKeyLocked(st *keyState) {
 	}
 }
 
-// requeue puts an active key at the back of the ready queue.
-func (o *Outbox) requeue(st *keyState) {
-	o.mu.Lock()
+// nextLocked is called by the worker holding st once its head row is done
+// (delivered or dropped): the head leaves the queue, and the key goes back
+// to the ready queue if it has more rows, else it is forgotten. It reports
+// whether the dispatcher must be woken.
+func (o *Outbox) nextLocked(st *keyState) bool {
+	o.removeLocked(st.rows.pop())
+	if st.rows.len() == 0 {
+		o.forgetKeyLocked(st)
+		return false
+	}
 	st.phase = phaseReady
 	o.ready.push(st)
-	o.mu.Unlock()
-	o.signal()
+	return true
 }
 
-// finish is called by the worker that found no row for st: the key is
-// forgotten unless a row was enqueued meanwhile.
-func (o *Outbox) finish(st *keyState) {
-	o.mu.Lock()
-	if st.notified {
-		st.notified = false
-		st.phase = phaseReady
-		o.ready.push(st)
-	} else {
-		o.forgetKeyLocked(st)
-	}
-	o.mu.Unlock()
-	o.signal()
-}
-
-// backoff parks an active key until due.
-func (o *Outbox) backoff(st *keyState, due time.Time) {
-	o.mu.Lock()
+// backoffLocked parks an active key until due.
+func (o *Outbox) backoffLocked(st *keyState, due time.Time) {
 	st.phase = phaseWaiting
 	st.due = due
 	heap.Push(&o.waiting, st)
-	o.mu.Unlock()
-	o.signal()
-}
-
-// retryNow makes the given keys ready if they are backing off (their head
-// row may be gone).
-func (o *Outbox) retryNow(keys []string) {
-	if len(keys) == 0 {
-		return
-	}
-	o.mu.Lock()
-	for _, k := range keys {
-		st := o.keys[k]
-		if st == nil || st.phase != phaseWaiting {
-			continue
-		}
-		heap.Remove(&o.waiting, st.index)
-		st.phase = phaseReady
-		o.ready.push(st)
-	}
-	o.mu.Unlock()
-	o.signal()
 }
 
 // promoteDueLocked moves keys whose backoff is over to the ready queue and
@@ -120,32 +85,52 @@ func (o *Outbox) promoteDueLocked(now time.Time) time.Time {
 	return time.Time{}
 }
 
-// resetLocked makes every key ready again (after Run stops, workers may have
-// left keys active or waiting).
+// resetLocked makes every key ready again after Run's workers stopped (they
+// may have left keys active or waiting). A head that was dropped while its
+// attempt was abandoned leaves the queue; keys with no rows are forgotten.
 func (o *Outbox) resetLocked() {
-	o.ready = keyQueue{}
+	o.ready = fifo[*keyState]{}
 	o.waiting = o.waiting[:0]
 	for _, st := range o.keys {
+		for st.rows.len() > 0 && st.rows.peek().gone {
+			st.rows.pop()
+		}
+		if st.rows.len() == 0 {
+			o.forgetKeyLocked(st)
+			continue
+		}
 		st.phase = phaseReady
 		st.index = -1
-		st.notified = false
 		o.ready.push(st)
 	}
 }
 
-// keyQueue is a FIFO of keys.
-type keyQueue struct {
-	items []*keyState
+// fifo is a first-in first-out queue on a slice.
+type fifo[T comparable] struct {
+	items []T
 	head  int
 }
 
-func (q *keyQueue) push(st *keyState) { q.items = append(q.items, st) }
+func (q *fifo[T]) push(v T) { q.items = append(q.items, v) }
 
-func (q *keyQueue) len() int { return len(q.items) - q.head }
+func (q *fifo[T]) len() int { return len(q.items) - q.head }
 
-func (q *keyQueue) pop() *keyState {
-	st := q.items[q.head]
-	q.items[q.head] = nil
+// live returns the queued items, oldest first (valid until the next change).
+func (q *fifo[T]) live() []T { return q.items[q.head:] }
+
+// peek returns the oldest item, or the zero T if the queue is empty.
+func (q *fifo[T]) peek() T {
+	var zero T
+	if q.len() == 0 {
+		return zero
+	}
+	return q.items[q.head]
+}
+
+func (q *fifo[T]) pop() T {
+	var zero T
+	v := q.items[q.head]
+	q.items[q.head] = zero
 	q.head++
 	if q.head == len(q.items) {
 		q.items, q.head = q.items[:0], 0
@@ -154,7 +139,26 @@ func (q *keyQueue) pop() *keyState {
 		clear(q.items[n:])
 		q.items, q.head = q.items[:n], 0
 	}
-	return st
+	return v
+}
+
+// removeItem removes the first occurrence of v (linear: per-key queues are
+// short, and this is only for Expire and deleted subscriptions).
+func (q *fifo[T]) removeItem(v T) {
+	if i := slices.Index(q.live(), v); i >= 0 {
+		q.items = slices.Delete(q.items, q.head+i, q.head+i+1)
+	}
+	if q.len() == 0 {
+		q.items, q.head = q.items[:0], 0
+	}
+}
+
+// keep removes the items for which f is false, keeping the order.
+func (q *fifo[T]) keep(f func(T) bool) {
+	live := slices.DeleteFunc(q.live(), func(v T) bool { return !f(v) })
+	n := copy(q.items, live)
+	clear(q.items[n:])
+	q.items, q.head = q.items[:n], 0
 }
 
 // keyHeap orders waiting keys by due time (container/heap).

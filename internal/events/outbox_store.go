@@ -3,12 +3,14 @@ package events
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
 
-// outboxRow is one row of the outbox table.
+// outboxRow is one delivery: a row of the outbox table, and the in-memory
+// queue entry that is the source of truth while the process runs. The
+// delivery fields never change after Enqueue; attempts, lastErr, stored and
+// gone are guarded by Outbox.mu.
 type outboxRow struct {
 	seq       int64
 	key       string
@@ -20,9 +22,14 @@ type outboxRow struct {
 	subName   string
 	audience  string
 	tag       string
-	createdAt time.Time
+	createdAt time.Time // on the Outbox clock (MaxAge)
 	expiresAt time.Time
-	attempts  int
+	persistAt time.Time // real clock: when the journal writes it if still undelivered
+
+	attempts int    // failed attempts so far
+	lastErr  string // of the last failed attempt
+	stored   bool   // in the table (or in the batch writing it): its removal must be journaled
+	gone     bool   // delivered or dropped
 }
 
 func unixNano(t time.Time) int64 {
@@ -39,124 +46,103 @@ func fromUnixNano(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-func (o *Outbox) insertRows(ctx context.Context, rows []outboxRow) (err error) {
+// load reads the undelivered rows of a previous process into memory, in seq
+// order (so each key keeps its order, and keys are ready oldest first), and
+// sets nextSeq past every seq the table has used. It returns the row count.
+func (o *Outbox) load(ctx context.Context) (int, error) {
+	var last sql.NullInt64
+	err := o.db.QueryRowContext(ctx, `SELECT seq FROM sqlite_sequence WHERE name = 'outbox'`).Scan(&last)
+	if err != nil && err != sql.ErrNoRows {
+		return 0, fmt.Errorf("events: load outbox: %w", err)
+	}
+	o.nextSeq = last.Int64
+	rows, err := o.db.QueryContext(ctx, `SELECT seq, order_key, url, kind, body, event_id, event_type,
+		subscription_name, audience, tag, created_at, expires_at, attempts FROM outbox ORDER BY seq`)
+	if err != nil {
+		return 0, fmt.Errorf("events: load outbox: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		r := &outboxRow{stored: true}
+		var kind string
+		var created, expires int64
+		if err := rows.Scan(&r.seq, &r.key, &r.url, &kind, &r.body, &r.eventID, &r.eventType,
+			&r.subName, &r.audience, &r.tag, &created, &expires, &r.attempts); err != nil {
+			return 0, fmt.Errorf("events: load outbox: %w", err)
+		}
+		r.createdAt, r.expiresAt = fromUnixNano(created), fromUnixNano(expires)
+		o.nextSeq = max(o.nextSeq, r.seq)
+		if r.kind, err = parseKind(kind); err != nil {
+			o.log.Error("outbox: dropping unreadable row", "seq", r.seq, "err", err)
+			o.j.deletes = append(o.j.deletes, r.seq)
+			continue
+		}
+		o.appendLocked(r)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("events: load outbox: %w", err)
+	}
+	return n, nil
+}
+
+// writeBatch runs b in one transaction: inserts, then updates, then deletes.
+func (o *Outbox) writeBatch(ctx context.Context, b *journalBatch) (err error) {
 	tx, err := o.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("events: enqueue: %w", err)
+		return err
 	}
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback()
 		}
 	}()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO outbox
-		(order_key, url, kind, body, event_id, event_type, subscription_name, audience, tag, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if len(b.ins) > 0 {
+		err = execEach(ctx, tx, `INSERT INTO outbox
+			(seq, order_key, url, kind, body, event_id, event_type, subscription_name, audience, tag,
+			created_at, expires_at, attempts, last_error)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, len(b.ins), func(i int) []any {
+			op := &b.ins[i]
+			r := op.r
+			return []any{r.seq, r.key, r.url, r.kind.String(), r.body, r.eventID, r.eventType, r.subName,
+				r.audience, r.tag, unixNano(r.createdAt), unixNano(r.expiresAt), op.attempts, op.lastErr}
+		})
+		if err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+	}
+	if len(b.upd) > 0 {
+		err = execEach(ctx, tx, `UPDATE outbox SET attempts = ?, last_error = ? WHERE seq = ?`, len(b.upd), func(i int) []any {
+			u := &b.upd[i]
+			return []any{u.attempts, u.lastErr, u.seq}
+		})
+		if err != nil {
+			return fmt.Errorf("update: %w", err)
+		}
+	}
+	if len(b.del) > 0 {
+		err = execEach(ctx, tx, `DELETE FROM outbox WHERE seq = ?`, len(b.del), func(i int) []any {
+			return []any{b.del[i]}
+		})
+		if err != nil {
+			return fmt.Errorf("delete: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// execEach prepares query once and runs it n times with args(i).
+func execEach(ctx context.Context, tx *sql.Tx, query string, n int, args func(i int) []any) error {
+	stmt, err := tx.PrepareContext(ctx, query)
 	if err != nil {
-		return fmt.Errorf("events: enqueue: %w", err)
+		return err
 	}
 	defer stmt.Close()
-	for _, r := range rows {
-		if _, err = stmt.ExecContext(ctx, r.key, r.url, r.kind.String(), r.body, r.eventID, r.eventType,
-			r.subName, r.audience, r.tag, unixNano(r.createdAt), unixNano(r.expiresAt)); err != nil {
-			return fmt.Errorf("events: enqueue: %w", err)
+	for i := range n {
+		if _, err := stmt.ExecContext(ctx, args(i)...); err != nil {
+			return err
 		}
-	}
-	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("events: enqueue: %w", err)
 	}
 	return nil
-}
-
-// loadKeys returns the keys with undelivered rows, oldest first.
-func (o *Outbox) loadKeys(ctx context.Context) ([]string, error) {
-	rows, err := o.db.QueryContext(ctx, `SELECT order_key FROM outbox GROUP BY order_key ORDER BY MIN(seq)`)
-	if err != nil {
-		return nil, fmt.Errorf("events: load outbox: %w", err)
-	}
-	defer rows.Close()
-	var keys []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, fmt.Errorf("events: load outbox: %w", err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("events: load outbox: %w", err)
-	}
-	return keys, nil
-}
-
-// loadHead returns the oldest row of key; ok is false when there is none.
-func (o *Outbox) loadHead(ctx context.Context, key string) (r outboxRow, ok bool, err error) {
-	var kind string
-	var created, expires int64
-	err = o.db.QueryRowContext(ctx, `SELECT seq, url, kind, body, event_id, event_type, subscription_name,
-		audience, tag, created_at, expires_at, attempts
-		FROM outbox WHERE order_key = ? ORDER BY seq LIMIT 1`, key).Scan(
-		&r.seq, &r.url, &kind, &r.body, &r.eventID, &r.eventType, &r.subName,
-		&r.audience, &r.tag, &created, &expires, &r.attempts)
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, false, nil
-	}
-	if err != nil {
-		return r, false, fmt.Errorf("events: read outbox: %w", err)
-	}
-	if r.kind, err = parseKind(kind); err != nil {
-		return r, false, err
-	}
-	r.key = key
-	r.createdAt = fromUnixNano(created)
-	r.expiresAt = fromUnixNano(expires)
-	return r, true, nil
-}
-
-// deleteRow removes a delivered or dropped row. It runs even when ctx is
-// cancelled: a delivered row left behind would be sent again.
-func (o *Outbox) deleteRow(ctx context.Context, seq int64) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if _, err := o.db.ExecContext(ctx, `DELETE FROM outbox WHERE seq = ?`, seq); err != nil {
-		return fmt.Errorf("events: delete outbox row: %w", err)
-	}
-	return nil
-}
-
-// noteFailure records a failed attempt on the row (diagnostics, and the
-// backoff resumes where it was after a restart).
-func (o *Outbox) noteFailure(ctx context.Context, seq int64, attempts int, msg string) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	_, err := o.db.ExecContext(ctx, `UPDATE outbox SET attempts = ?, last_error = ? WHERE seq = ?`, attempts, msg, seq)
-	return err
-}
-
-// deleteWhere deletes rows matching cond and returns the distinct order keys
-// they had and how many there were.
-func (o *Outbox) deleteWhere(ctx context.Context, cond string, args ...any) ([]string, int, error) {
-	rows, err := o.db.QueryContext(ctx, `DELETE FROM outbox WHERE `+cond+` RETURNING order_key`, args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("events: delete outbox rows: %w", err)
-	}
-	defer rows.Close()
-	seen := make(map[string]bool)
-	var keys []string
-	n := 0
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, 0, fmt.Errorf("events: delete outbox rows: %w", err)
-		}
-		n++
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("events: delete outbox rows: %w", err)
-	}
-	return keys, n, nil
 }

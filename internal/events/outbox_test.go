@@ -73,7 +73,7 @@ func TestOutboxOrderPerKeyUnderRetries(t *testing.T) {
 	if overlap {
 		t.Error("two deliveries of one key were in flight at once")
 	}
-	if n := countRows(t, db, "outbox"); n != 0 {
+	if n := tableRows(t, o, db); n != 0 {
 		t.Errorf("%d rows left in outbox", n)
 	}
 	st := o.Stats()
@@ -192,7 +192,7 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 	start(t, o2.Run)
 	waitIdle(t, o2)
 	wantInOrder(t, sequences(rc.Accepted()), keys, 4)
-	if n := countRows(t, db2, "outbox"); n != 0 {
+	if n := tableRows(t, o2, db2); n != 0 {
 		t.Errorf("%d rows left", n)
 	}
 }
@@ -409,7 +409,7 @@ func TestOutboxExpireTag(t *testing.T) {
 		t.Errorf("accepted %v, want [1]", seq)
 	}
 	// Idle means no key holds the tagged row any more; nothing can resend it.
-	if n := countRows(t, db, "outbox"); n != 0 {
+	if n := tableRows(t, o, db); n != 0 {
 		t.Errorf("%d rows left", n)
 	}
 	if o.Stats().Expired != 1 || rc.Attempts(ring.EventID) != after {
@@ -465,6 +465,14 @@ func TestOutboxEnqueueValidation(t *testing.T) {
 		}
 	}
 	if err := o.Enqueue(context.Background(), good); err != nil {
+		t.Fatal(err)
+	}
+	// Only the valid one is queued; it is written when it is due (here, as
+	// at Run's exit, at once).
+	if p := o.Pending(); p != 1 {
+		t.Errorf("Pending() = %d, want 1", p)
+	}
+	if err := o.flush(context.Background(), time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if n := countRows(t, db, "outbox"); n != 1 {

@@ -413,7 +413,7 @@ func (s *Subscriptions) Delete(ctx context.Context, id string) error {
 	delete(s.sched, id)
 	s.mu.Unlock()
 	if n, err := s.outbox.dropKeyPrefix(ctx, id+":"); err != nil {
-		s.log.Error("event subscription deleted but its queued events could not be dropped", "id", id, "err", err)
+		s.log.Error("event subscription deleted and its queued events dropped, but removing them from the database failed (retried)", "id", id, "err", err)
 	} else if n > 0 {
 		s.log.Info("dropped queued events of deleted subscription", "id", id, "count", n)
 	}

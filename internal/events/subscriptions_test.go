@@ -612,7 +612,7 @@ func TestSubscriptionDeleteDropsQueuedEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitIdle(t, f.outbox)
-	if n := countRows(t, f.db, "outbox"); n != 0 {
+	if n := tableRows(t, f.outbox, f.db); n != 0 {
 		t.Errorf("%d rows left", n)
 	}
 	if _, err := f.subs.Get(context.Background(), sub.ID); !errors.Is(err, ErrNotFound) {
