@@ -42,6 +42,7 @@ func Open(ctx context.Context, dataDir, resourceID string) (*Store, error) {
 	}
 	// SQLite has one writer; a small pool avoids lock contention.
 	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4) // keep them: re-opening a connection costs more than a query
 	s := &Store{db: db, resourceID: resourceID}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
