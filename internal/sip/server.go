@@ -64,20 +64,32 @@ func New(cfg Config, log *slog.Logger, calls *call.Manager, st *store.Store, reg
 // start. Ports given as 0 are chosen by the system (see Addr).
 func (s *Server) Listen() error {
 	var err error
-	if a := s.cfg.SIP.ListenUDP; a != "" {
-		if s.udp, err = net.ListenPacket("udp", a); err != nil {
-			return fmt.Errorf("sip udp %s: %w", a, err)
+	udpAddr, tcpAddr := s.cfg.SIP.ListenUDP, s.cfg.SIP.ListenTCP
+	shared := udpAddr != "" && udpAddr == tcpAddr // same port for both, as SIP convention has it
+	_, anyPort, _ := net.SplitHostPort(udpAddr)
+	for attempt := 0; ; attempt++ {
+		if udpAddr != "" {
+			if s.udp, err = net.ListenPacket("udp", udpAddr); err != nil {
+				return fmt.Errorf("sip udp %s: %w", udpAddr, err)
+			}
 		}
-	}
-	if a := s.cfg.SIP.ListenTCP; a != "" {
-		if a == s.cfg.SIP.ListenUDP && s.udp != nil {
-			// Same port for both, as SIP convention has it.
+		if tcpAddr == "" {
+			break
+		}
+		a := tcpAddr
+		if shared {
 			a = s.udp.LocalAddr().String()
 		}
-		if s.tcp, err = net.Listen("tcp", a); err != nil {
-			s.Close()
-			return fmt.Errorf("sip tcp %s: %w", a, err)
+		if s.tcp, err = net.Listen("tcp", a); err == nil {
+			break
 		}
+		if shared && anyPort == "0" && attempt < 20 {
+			// The system chose a UDP port whose TCP twin is taken: again.
+			s.udp.Close()
+			continue
+		}
+		s.Close()
+		return fmt.Errorf("sip tcp %s: %w", a, err)
 	}
 	if a := s.cfg.SIP.ListenTLS; a != "" {
 		cert, err := tls.LoadX509KeyPair(s.cfg.SIP.TLSCertFile, s.cfg.SIP.TLSKeyFile)
