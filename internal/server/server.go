@@ -115,7 +115,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	hc := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second}}
+	// Keep as many idle connections per app as the outbox has workers (64),
+	// or a busy app's connections are closed and reopened all the time.
+	hc := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConns: 256, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}}
 	if s.outbox, err = events.NewOutbox(s.store.DB(), signer, hc, log.With("component", "outbox"), events.OutboxOptions{
 		Audience: cfg.ResourceID, ResponseTimeout: cfg.Events.ResponseTimeout, MaxAge: cfg.Events.RetryMaxAge, UserAgent: cfg.SIP.UserAgent,
 	}); err != nil {
@@ -144,10 +146,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
+	recognizer, err := newRecognizer(cfg.Speech, &http.Client{Timeout: 0}, log.With("component", "stt"))
+	if err != nil {
+		return nil, err
+	}
 	s.records = s.store.NewRecordWriter(log.With("component", "records"), 65536)
 	s.calls = call.NewManager(call.Config{RingTimeout: cfg.Calls.RingTimeout, DialTimeout: cfg.Calls.DialTimeout, MaxConcurrent: cfg.Calls.MaxConcurrent,
 		MaxSetupRate: cfg.Calls.MaxSetupRate},
-		call.Deps{Log: log, Media: s.media, Events: sink{outbox: s.outbox, subs: s.subs}, Records: s.records, Prompts: loader})
+		call.Deps{Log: log, Media: s.media, Events: sink{outbox: s.outbox, subs: s.subs}, Records: s.records, Prompts: loader, Speech: recognizer})
 	reg := registrar.New(s.store, cfg.SIP.Realm, log.With("component", "registrar"), time.Now, registrar.Options{})
 	if s.sip, err = sip.New(sip.Config{SIP: cfg.SIP, Numbers: cfg.Numbers, Trunks: cfg.Trunks, ResourceID: cfg.ResourceID},
 		log.With("component", "sip"), s.calls, s.store, reg); err != nil {
