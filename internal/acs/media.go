@@ -143,6 +143,13 @@ type RecognizeCompletedData struct {
 	RecognitionType string        `json:"recognitionType"`
 	DTMFResult      *DTMFResult   `json:"dtmfResult,omitempty"`
 	ChoiceResult    *ChoiceResult `json:"choiceResult,omitempty"`
+	SpeechResult    *SpeechResult `json:"speechResult,omitempty"`
+}
+
+// SpeechResult is what free speech recognition heard.
+type SpeechResult struct {
+	Speech     string  `json:"speech"`
+	Confidence float64 `json:"confidence"`
 }
 
 // DTMFResult is dtmfResult.
@@ -172,6 +179,12 @@ var (
 	ResultInitialSilence   = ResultInformation{Code: 400, SubCode: 8510, Message: "Action failed, initial silence timeout reached."}
 	ResultIncorrectTone    = ResultInformation{Code: 400, SubCode: 8534, Message: "Action failed, incorrect tone entered."}
 	ResultPromptFailed     = ResultInformation{Code: 400, SubCode: 8511, Message: "Action failed, encountered failure while trying to play the prompt."}
+
+	ResultSpeechOption        = ResultInformation{Code: 200, SubCode: 8545, Message: "Action completed, speech option matched."}
+	ResultSpeechRecognized    = ResultInformation{Code: 200, SubCode: 0, Message: "Action completed successfully."}
+	ResultSpeechNoOption      = ResultInformation{Code: 400, SubCode: 8547, Message: "Action failed, speech option not matched."}
+	ResultSpeechNotRecognized = ResultInformation{Code: 400, SubCode: 8563, Message: "Action failed, speech could not be recognized."}
+	ResultSpeechServiceError  = ResultInformation{Code: 500, SubCode: 8564, Message: "Action failed, the speech recognition service failed."}
 )
 
 // toneNames are the Tone enum in DTMF digit order.

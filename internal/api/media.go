@@ -51,6 +51,8 @@ func (s *Server) cancelAllMedia(id string) handlerFunc {
 const (
 	defaultInitialSilence = 5
 	defaultInterTone      = 2
+	// defaultEndSilence ends an utterance when speechOptions does not say.
+	defaultEndSilence = time.Second
 )
 
 func (s *Server) recognize(id string) handlerFunc {
@@ -107,6 +109,15 @@ func (s *Server) recognize(id string) handlerFunc {
 				}
 				rr.StopTones = append(rr.StopTones, digit)
 			}
+		}
+		rr.SpeechLanguage = o.SpeechLanguage
+		rr.EndSilence = defaultEndSilence
+		if v, ok := o.SpeechOptions["endSilenceTimeoutInMs"]; ok {
+			ms, isNum := v.(float64)
+			if !isNum || ms < 1 || ms > 60000 {
+				return 0, nil, acs.BadRequest("speechOptions.endSilenceTimeoutInMs must be 1 to 60000")
+			}
+			rr.EndSilence = time.Duration(ms) * time.Millisecond
 		}
 		for i, ch := range o.Choices {
 			if ch.Label == "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/switchboard-oss/switchboard/internal/acs"
 	"github.com/switchboard-oss/switchboard/internal/media"
+	"github.com/switchboard-oss/switchboard/internal/speech/stt"
 )
 
 // Config is the call core's part of the configuration.
@@ -34,6 +35,7 @@ type Manager struct {
 	events  EventSink
 	records RecordSink
 	prompts PromptLoader
+	speech  stt.Engine // nil: no speech recognition
 	ctxKey  []byte
 
 	mu       sync.Mutex
@@ -62,6 +64,7 @@ type Deps struct {
 	Events    EventSink
 	Records   RecordSink
 	Prompts   PromptLoader // for play; may be nil (plays then fail)
+	Speech    stt.Engine   // for recognizing speech; may be nil
 }
 
 // NewManager returns a Manager.
@@ -76,7 +79,7 @@ func NewManager(cfg Config, d Deps) *Manager {
 	rand.Read(key)
 	return &Manager{
 		cfg: cfg, log: d.Log, now: d.Now, media: d.Media, sig: d.Signaling, events: d.Events, records: d.Records,
-		prompts: d.Prompts, ctxKey: key, calls: map[string]*Call{}, conns: map[string]*Call{}, ended: map[string]tombstone{},
+		prompts: d.Prompts, speech: d.Speech, ctxKey: key, calls: map[string]*Call{}, conns: map[string]*Call{}, ended: map[string]tombstone{},
 		meetings: map[string]*Call{},
 	}
 }

@@ -148,6 +148,9 @@ func (c *Call) pump() {
 		return
 	}
 	op := c.ops[0]
+	if op.rec != nil && op.rec.voice && op.rec.hearing == nil {
+		c.startHearing(op)
+	}
 	if len(op.sources) == 0 { // a recognize without a prompt
 		op.started = true
 		c.listen(op)
@@ -251,6 +254,7 @@ func (c *Call) finishOp(op *mediaOp, event string, res acs.ResultInformation, fa
 	c.stopPlayers(op)
 	if op.rec != nil {
 		op.rec.stopTimer()
+		c.stopHearing(op.rec)
 	}
 	c.emitOp(op, event, res, failedIndex)
 }

@@ -21,6 +21,8 @@ type RecognizeRequest struct {
 	MaxTones         int
 	StopTones        []byte
 	Choices          []acs.Choice
+	SpeechLanguage   string        // BCP-47; default en-US
+	EndSilence       time.Duration // endSilenceTimeoutInMs: silence that ends an utterance
 	OperationContext string
 	CallbackURI      string
 }
@@ -35,6 +37,10 @@ type recognition struct {
 	timerGen  int // invalidates a timer that fired after it was replaced
 	recType   string
 	choice    *acs.ChoiceResult
+	speech    *acs.SpeechResult
+	voice     bool     // the input type takes speech and a recognizer is available
+	hearing   *hearing // listening for speech
+	speaking  bool     // the target started an utterance
 }
 
 func (r *recognition) stopTimer() {
@@ -48,9 +54,12 @@ func (r *recognition) stopTimer() {
 // result renders RecognizeCompleted's data.
 func (r *recognition) result(base acs.CallEventData) any {
 	d := acs.RecognizeCompletedData{CallEventData: base, RecognitionType: r.recType}
-	if r.choice != nil {
+	switch {
+	case r.choice != nil:
 		d.ChoiceResult = r.choice
-	} else {
+	case r.speech != nil:
+		d.SpeechResult = r.speech
+	default:
 		tones := make([]string, 0, len(r.tones))
 		for _, t := range r.tones {
 			name, _ := acs.ToneName(t)
@@ -65,6 +74,7 @@ func (r *recognition) result(base acs.CallEventData) any {
 // target's input is collected until a stop tone, the maximum, a timeout or
 // a matching choice.
 func (m *Manager) Recognize(ctx context.Context, connID string, req RecognizeRequest) error {
+	voice := false // the input is heard by the speech recognizer
 	switch req.InputType {
 	case "dtmf":
 		if req.MaxTones < 1 && len(req.StopTones) == 0 {
@@ -74,8 +84,24 @@ func (m *Manager) Recognize(ctx context.Context, connID string, req RecognizeReq
 		if len(req.Choices) == 0 {
 			return acs.BadRequest("choices are required for recognizeInputType choices")
 		}
+		list, _ := phrases(req.Choices)
+		if err := m.speechAvailable(req.SpeechLanguage); err != nil {
+			for _, ch := range req.Choices {
+				if ch.Tone == "" {
+					return err // a choice only speech can select
+				}
+			}
+		} else {
+			voice = len(list) > 0
+		}
 	case "speech", "speechOrDtmf":
-		return acs.Errorf(400, "BadRequest", 8520, "recognizeInputType %s needs speech recognition, which is not available yet", req.InputType)
+		if err := m.speechAvailable(req.SpeechLanguage); err != nil {
+			return err
+		}
+		voice = true
+		if req.InputType == "speechOrDtmf" && req.MaxTones < 1 && len(req.StopTones) == 0 {
+			req.MaxTones = 1
+		}
 	default:
 		return acs.BadRequest("recognizeInputType %q is not dtmf, choices, speech or speechOrDtmf", req.InputType)
 	}
@@ -93,7 +119,7 @@ func (m *Manager) Recognize(ctx context.Context, connID string, req RecognizeReq
 			}
 		}
 		op := &mediaOp{conn: cn, opContext: req.OperationContext, callbackURI: req.CallbackURI, sources: req.Prompts,
-			targets: []*participant{p}, rec: &recognition{req: req, target: p}}
+			targets: []*participant{p}, rec: &recognition{req: req, target: p, voice: voice}}
 		c.enqueue(op, req.Interrupt)
 		return nil
 	})
@@ -106,6 +132,9 @@ func (c *Call) listen(op *mediaOp) {
 		return
 	}
 	r.listening = true
+	if r.hearing != nil {
+		r.hearing.armed.Store(true) // the prompt is over: the caller may speak
+	}
 	if len(r.tones) > 0 {
 		c.restartTimer(op, r.req.InterTone) // a tone interrupted the prompt
 		return
@@ -153,6 +182,12 @@ func (c *Call) onDTMF(p *participant, digit byte) {
 	}
 	op := c.ops[0]
 	r := op.rec
+	if r.req.InputType == "speech" || (r.speaking && r.req.InputType != "choices") {
+		return // speechOrDtmf: the caller answered by voice first
+	}
+	if r.req.InputType == "speechOrDtmf" {
+		c.stopHearing(r) // answered with tones: no longer listening for speech
+	}
 	if !r.listening {
 		if !r.req.InterruptPrompt {
 			return // tones during a prompt that may not be interrupted are ignored

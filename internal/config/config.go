@@ -123,6 +123,20 @@ type Speech struct {
 	TTSVoice string `yaml:"ttsVoice"`
 	// TTSCacheBytes bounds the synthesized prompts kept in memory.
 	TTSCacheBytes int `yaml:"ttsCacheBytes"`
+	// STTEngine recognizes speech for recognize: "sphinx" (PocketSphinx,
+	// offline; the binary must be built with -tags pocketsphinx), "http"
+	// (an OpenAI-compatible /v1/audio/transcriptions endpoint) or "none".
+	STTEngine string `yaml:"sttEngine"`
+	// STTURL, STTAPIKey and STTModel configure the HTTP engine.
+	STTURL    string `yaml:"sttURL"`
+	STTAPIKey string `yaml:"sttAPIKey"`
+	STTModel  string `yaml:"sttModel"`
+	// STTHTTPLanguages are languages (e.g. de-DE, or de for every variant)
+	// recognized by the HTTP engine whatever sttEngine says.
+	STTHTTPLanguages []string `yaml:"sttHTTPLanguages"`
+	// STTMaxConcurrent bounds recognitions running at once; as many more
+	// may wait briefly, the rest fail at once (RecognizeFailed 8564).
+	STTMaxConcurrent int `yaml:"sttMaxConcurrent"`
 }
 
 // Events configures webhooks.
@@ -210,7 +224,8 @@ func Default() Config {
 			PromptMaxFileBytes: 32 << 20,
 			PromptCacheBytes:   256 << 20,
 		},
-		Speech: Speech{TTSEngine: "espeak", TTSModel: "tts-1", TTSVoice: "alloy", TTSCacheBytes: 64 << 20},
+		Speech: Speech{TTSEngine: "espeak", TTSModel: "tts-1", TTSVoice: "alloy", TTSCacheBytes: 64 << 20,
+			STTEngine: "sphinx", STTModel: "whisper-1", STTHTTPLanguages: []string{}, STTMaxConcurrent: 4},
 		Events: Events{
 			ResponseTimeout: 5 * time.Second,
 			RetryMaxAge:     24 * time.Hour,
@@ -342,6 +357,20 @@ func (c Config) Validate() error {
 		}
 	default:
 		add("speech.ttsEngine: %q is not espeak, http or none", c.Speech.TTSEngine)
+	}
+	sttURLNeeded := len(c.Speech.STTHTTPLanguages) > 0
+	switch c.Speech.STTEngine {
+	case "sphinx", "none":
+	case "http":
+		sttURLNeeded = true
+	default:
+		add("speech.sttEngine: %q is not sphinx, http or none", c.Speech.STTEngine)
+	}
+	if u, err := url.Parse(c.Speech.STTURL); sttURLNeeded && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		add("speech.sttURL: %q is not an http(s) URL (needed by the http engine)", c.Speech.STTURL)
+	}
+	if c.Speech.STTMaxConcurrent < 1 {
+		add("speech.sttMaxConcurrent: must be at least 1")
 	}
 	if c.Events.ResponseTimeout <= 0 {
 		add("events.responseTimeout: must be positive")

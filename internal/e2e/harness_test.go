@@ -50,7 +50,7 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "switchboard")
-		cmd := exec.Command("go", "build", "-race", "-o", binPath, "./cmd/switchboard")
+		cmd := exec.Command("go", "build", "-race", "-tags", serverTags, "-o", binPath, "./cmd/switchboard")
 		cmd.Dir = repoRoot(t)
 		out, err := cmd.CombinedOutput()
 		if err != nil {

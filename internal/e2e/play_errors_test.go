@@ -14,10 +14,13 @@ import (
 // fileServer serves the audio files the play tests use.
 func fileServer(t *testing.T) *httptest.Server {
 	tone := testpeer.ToneWAV(440, 3.0).Encode()
+	longTone := testpeer.ToneWAV(1000, 12.0).Encode()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/tone.wav":
 			w.Write(tone)
+		case "/long-tone.wav": // a prompt long enough to be interrupted
+			w.Write(longTone)
 		case "/notes.wav": // a text file with an audio name
 			w.Write([]byte("these are my meeting notes, not audio\n"))
 		case "/huge.wav": // bigger than media.promptMaxFileBytes, no Content-Length

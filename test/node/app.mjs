@@ -605,6 +605,14 @@ const ops = {
     await conn(a).getCallMedia().startRecognizing(identifierFromRawId(a.rawId), options);
     return null;
   },
+  // startRecognizing passes a.options (with its kind: callMediaRecognize
+  // ChoiceOptions, SpeechOptions or SpeechOrDtmfOptions) to the SDK as is.
+  async startRecognizing(a) {
+    const options = { ...opOptions(a), ...(a.options || {}) };
+    if (a.fileUrls || a.text || a.ssml) options.playPrompt = playSources(a)[0];
+    await conn(a).getCallMedia().startRecognizing(identifierFromRawId(a.rawId), options);
+    return null;
+  },
   async hold(a) {
     await conn(a).getCallMedia().hold(identifierFromRawId(a.rawId), opOptions(a));
     return null;
