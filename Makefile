@@ -4,6 +4,13 @@ GO ?= go
 BIN := bin/switchboard
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 DATA ?= ./data
+# PocketSphinx (offline speech recognition) is compiled in when its library
+# is installed (make deps installs it); without it the server still builds and
+# speech recognize requests fail with a clear error.
+TAGS ?= $(shell pkg-config --exists pocketsphinx sphinxbase 2>/dev/null && echo pocketsphinx)
+GOFLAGS_TAGS := $(if $(TAGS),-tags $(TAGS))
+DEB_RUN := espeak-ng libpocketsphinx-dev pocketsphinx-en-us pkg-config
+DEB_TEST := sip-tester baresip-core $(DEB_RUN)
 
 .PHONY: help deps build run test test-unit test-race fuzz bench lint clean
 
@@ -11,19 +18,22 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 deps: ## install what the tests need (Debian packages, the npm SDK for the test app)
-	@if ! command -v sipp >/dev/null || ! command -v baresip >/dev/null || ! command -v espeak-ng >/dev/null; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester baresip-core espeak-ng >/dev/null; \
-		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester baresip-core espeak-ng >/dev/null; fi; fi
+	@if ! command -v sipp >/dev/null || ! command -v baresip >/dev/null || ! command -v espeak-ng >/dev/null || \
+		! command -v pkg-config >/dev/null || ! pkg-config --exists pocketsphinx || [ ! -d /usr/share/pocketsphinx/model/en-us ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_TEST) >/dev/null; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_TEST) >/dev/null; fi; fi
 	@cd test/node && npm ci --no-audit --no-fund --loglevel=error
 
 build: ## build bin/switchboard
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/switchboard
+	$(GO) build $(GOFLAGS_TAGS) -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/switchboard
 
-run: build ## run the server with embedded defaults (HTTPS API on 127.0.0.1:8443, SIP on 5060)
-	@command -v espeak-ng >/dev/null || { echo "installing espeak-ng for text-to-speech"; \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null; \
-		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null; fi; } || \
-		echo "espeak-ng is not installed: text-to-speech plays will fail"
+run: ## run the server with embedded defaults (HTTPS API on 127.0.0.1:8443, SIP on 5060)
+	@{ command -v espeak-ng >/dev/null && pkg-config --exists pocketsphinx 2>/dev/null && [ -d /usr/share/pocketsphinx/model/en-us ]; } || \
+		{ echo "installing espeak-ng (text-to-speech) and PocketSphinx (speech recognition)"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_RUN) >/dev/null; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_RUN) >/dev/null; fi; } || \
+		echo "could not install $(DEB_RUN): text-to-speech or speech recognition will fail"
+	@$(MAKE) --no-print-directory build
 	@mkdir -p $(DATA)
 	@[ -s $(DATA)/accesskey ] || ./$(BIN) keygen > $(DATA)/accesskey
 	@echo "connection string: endpoint=https://127.0.0.1:8443/;accesskey=$$(cat $(DATA)/accesskey)"
@@ -32,7 +42,8 @@ run: build ## run the server with embedded defaults (HTTPS API on 127.0.0.1:8443
 
 test: deps ## run every test: unit, fuzz seeds, and integration with SIPp, baresip and the npm SDK (with -race)
 	$(GO) vet ./...
-	REQUIRE_TEST_PEERS=1 $(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) vet -tags pocketsphinx ./...
+	REQUIRE_TEST_PEERS=1 $(GO) test -tags pocketsphinx -race -count=1 -timeout 30m ./...
 
 test-unit: ## unit tests only (no external peers)
 	$(GO) test -short -count=1 ./...
