@@ -85,7 +85,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			n := late / FrameDuration
 			skip = uint32(n)
 			next = next.Add(n * FrameDuration)
-			e.log.Warn("media clock fell behind; skipping frames", "frames", n)
+			e.log.Warn("media clock fell behind; skipping frames", "frames", skip)
 		}
 		e.tick(now, skip)
 		// Deadlines are absolute, so a late tick is followed by an early
