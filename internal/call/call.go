@@ -46,6 +46,8 @@ type participant struct {
 	hold  bool
 	gone  bool // leg ended by the peer; do not send BYE
 	moved bool // gone to another call with its leg: do not hang up or close
+	// inband: in-band DTMF detection is on for the leg (see syncInband).
+	inband bool
 
 	holdMixer  *media.Mixer // while on hold: the participant hears only this
 	continuous *continuous  // continuous DTMF recognition, if started
@@ -216,6 +218,8 @@ func (c *Call) addParticipant(p *participant) {
 	c.mixer.Add(p.media)
 	p.media.Start()
 	p.leg.OnDTMF(func(d byte) { c.post(func() { c.onDTMF(p, d) }) })
+	p.inband = true // a leg starts with it on
+	c.syncInband()
 }
 
 // watch routes the end of p's leg to legEnded.

@@ -19,6 +19,7 @@ type continuous struct {
 func (m *Manager) StartContinuousDTMF(ctx context.Context, connID string, target acs.Identifier, opContext, callbackURI string) error {
 	return m.onParticipant(ctx, connID, target, func(c *Call, cn *connection, p *participant) error {
 		p.continuous = &continuous{conn: cn, opContext: opContext, callbackURI: callbackURI}
+		c.syncInband()
 		return nil
 	})
 }
@@ -30,6 +31,7 @@ func (m *Manager) StopContinuousDTMF(ctx context.Context, connID string, target 
 			return acs.Errorf(400, "BadRequest", 8585, "continuous DTMF recognition is not running for %s", target.RawID)
 		}
 		p.continuous = nil
+		c.syncInband()
 		url := cn.callbackURI
 		if callbackURI != "" {
 			url = callbackURI
@@ -163,4 +165,24 @@ func (c *Call) unhold(p *participant) {
 	p.holdMixer.Remove(p.media)
 	p.holdMixer.Close()
 	p.hold, p.holdMixer = false, nil
+}
+
+// syncInband runs in-band DTMF detection (costly, and only used when a peer
+// did not negotiate telephone-event) on the participants whose digits
+// someone is waiting for: the target of the running recognize, and those
+// with continuous DTMF recognition.
+func (c *Call) syncInband() {
+	var target *participant
+	if len(c.ops) > 0 && c.ops[0].rec != nil && !c.ops[0].ended {
+		target = c.ops[0].rec.target
+	}
+	for _, p := range c.parts {
+		if p.gone || p.media == nil {
+			continue
+		}
+		if want := p.continuous != nil || p == target; want != p.inband {
+			p.inband = want
+			p.media.SetInbandDTMF(want)
+		}
+	}
 }

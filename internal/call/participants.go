@@ -324,6 +324,7 @@ func (c *Call) leave(cn *connection) {
 			p.continuous = nil
 		}
 	}
+	c.syncInband()
 	res := acs.ResultEndedByAPI
 	c.emitFor(cn, cn.callbackURI, cn.operationContext, acs.EventCallDisconnected, &res, nil)
 	cn.state = acs.StateDisconnected

@@ -144,6 +144,7 @@ func (c *Call) cancelOps() {
 
 // pump starts the operation at the head of the queue if none is running.
 func (c *Call) pump() {
+	c.syncInband()
 	if len(c.ops) == 0 || c.ops[0].cancelLoad != nil || c.ops[0].started {
 		return
 	}
@@ -255,6 +256,7 @@ func (c *Call) finishOp(op *mediaOp, event string, res acs.ResultInformation, fa
 	if op.rec != nil {
 		op.rec.stopTimer()
 		c.stopHearing(op.rec)
+		defer c.syncInband() // once the operation has left the queue
 	}
 	c.emitOp(op, event, res, failedIndex)
 }

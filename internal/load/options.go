@@ -33,6 +33,8 @@ type Options struct {
 	Keep    bool
 
 	MaxConcurrent int      // the server's calls.maxConcurrent (0: unlimited)
+	MaxSetupRate  float64  // the server's calls.maxSetupRate (0: unlimited)
+	DebugListen   string   // the server's http.debugListen (profiles), empty: off
 	Runs          []string // which of AllRuns, in that order
 
 	// Ramp: each step places RampStep × rate calls with a RatePrompt prompt.

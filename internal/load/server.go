@@ -29,6 +29,8 @@ type serverConfig struct {
 	Key           string // access key (base64)
 	EventGridURL  string // the app's subscription endpoint
 	MaxConcurrent int
+	MaxSetupRate  float64
+	DebugListen   string // http.debugListen: Go profiles while it runs
 	MediaMin      int
 	MediaMax      int
 	LogLevel      string
@@ -142,6 +144,12 @@ func StartServer(ctx context.Context, cfg serverConfig, log *slog.Logger) (*Serv
 		}
 	}
 	s.cmd.Env = append(s.cmd.Env, "SWITCHBOARD_AUTH_ACCESSKEYS="+cfg.Key)
+	if cfg.DebugListen != "" {
+		s.cmd.Env = append(s.cmd.Env, "SWITCHBOARD_HTTP_DEBUGLISTEN="+cfg.DebugListen)
+	}
+	if cfg.MaxSetupRate > 0 {
+		s.cmd.Env = append(s.cmd.Env, "SWITCHBOARD_CALLS_MAXSETUPRATE="+strconv.FormatFloat(cfg.MaxSetupRate, 'g', -1, 64))
+	}
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	s.cmd.SysProcAttr = childSysProcAttr()
 	if err := s.cmd.Start(); err != nil {

@@ -40,10 +40,10 @@ type inbandState struct {
 }
 
 // detectInband feeds decoded audio to the detector when telephone-event
-// was not negotiated.
+// was not negotiated and detection is wanted (SetInbandDTMF).
 func (l *Leg) detectInband(h rtpHeader, pcm []int16, neg *negotiated) {
 	ib := &l.rd.inband
-	if neg.txEventPT >= 0 {
+	if neg.txEventPT >= 0 || l.noInband.Load() {
 		ib.on = false
 		return
 	}

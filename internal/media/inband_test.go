@@ -116,6 +116,22 @@ func TestInbandNotWithTelephoneEvent(t *testing.T) {
 	}
 }
 
+// With in-band detection switched off, tones in the audio are not digits,
+// and switching it back on detects the next ones.
+func TestInbandSwitchedOff(t *testing.T) {
+	leg, h, p := inbandLeg(t, "0")
+	leg.SetInbandDTMF(false)
+	p.sendAudio(leg.LocalPort(), 0, 0x77, pad(dtmf.GenerateSequence("123", 80*time.Millisecond, 60*time.Millisecond)), nil)
+	waitFor(t, "the audio to arrive", func() bool { return leg.Stats().PacketsIn > 20 })
+	time.Sleep(100 * time.Millisecond)
+	if onsets, _ := h.digits(); onsets != "" {
+		t.Fatalf("detected %q with in-band detection off", onsets)
+	}
+	leg.SetInbandDTMF(true)
+	p.sendAudio(leg.LocalPort(), 0, 0x78, pad(dtmf.GenerateSequence("9", 80*time.Millisecond, 60*time.Millisecond)), nil)
+	waitFor(t, "the digit after switching on", func() bool { on, _ := h.digits(); return on == "9" })
+}
+
 // inbandFuzzLeg is fuzzLeg without telephone-event.
 func inbandFuzzLeg(t testing.TB) *Leg {
 	l, err := newEngine(t, testConfig()).NewLeg(nil)

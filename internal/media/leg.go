@@ -26,6 +26,7 @@ type Leg struct {
 	started       atomic.Bool
 	closed        atomic.Bool
 	muted         atomic.Bool
+	noInband      atomic.Bool // in-band DTMF detection switched off (SetInbandDTMF)
 	latched       atomic.Bool
 	inactiveFired atomic.Bool
 	lastRx        atomic.Int64 // Engine.now() of the last valid RTP packet or (re)start
@@ -179,6 +180,12 @@ func (l *Leg) Start() {
 
 // SetMuted controls whether other legs of the mixer hear this leg.
 func (l *Leg) SetMuted(muted bool) { l.muted.Store(muted) }
+
+// SetInbandDTMF switches in-band DTMF detection (used when telephone-event
+// was not negotiated) on or off; it is on for a new leg. Detection costs
+// a few microseconds per packet, so an owner that knows nobody listens
+// for the peer's digits can switch it off.
+func (l *Leg) SetInbandDTMF(on bool) { l.noInband.Store(!on) }
 
 // SetSource attaches a source heard only by this leg, replacing any
 // previous one; nil detaches. See FrameSource.

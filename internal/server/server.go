@@ -150,7 +150,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	s.records = s.store.NewRecordWriter(log.With("component", "records"), 65536)
+	s.records = s.store.NewRecordWriter(log.With("component", "records"), 4096)
 	s.calls = call.NewManager(call.Config{RingTimeout: cfg.Calls.RingTimeout, DialTimeout: cfg.Calls.DialTimeout, MaxConcurrent: cfg.Calls.MaxConcurrent,
 		MaxSetupRate: cfg.Calls.MaxSetupRate},
 		call.Deps{Log: log, Media: s.media, Events: sink{outbox: s.outbox, subs: s.subs}, Records: s.records, Prompts: loader, Speech: recognizer})
