@@ -85,7 +85,7 @@ func subCode(ev testpeer.Event) float64 {
 func TestRecognizeChoicesBySpeech(t *testing.T) {
 	espeak := sttest.Espeak(t)
 	e := newEnv(t, serverOptions{})
-	for _, word := range []string{"support", "operator"} {
+	for _, word := range []string{"billing", "sales", "support", "operator", "yes", "no"} {
 		s := startSpeaker(t, e, "caller-"+word, 2*time.Second, sttest.Say(t, espeak, callerVoice, word))
 		connID := callSpeaker(t, e, s, "choices-"+word)
 		e.op("startRecognizing", map[string]any{"callConnectionId": connID, "rawId": s.u.ID, "operationContext": "menu-" + word,
@@ -94,6 +94,14 @@ func TestRecognizeChoicesBySpeech(t *testing.T) {
 		cr, _ := ev.Data()["choiceResult"].(map[string]any)
 		if ev.ParsedKind != "RecognizeCompleted" || ev.Data()["recognitionType"] != "choices" || !strings.EqualFold(cr["label"].(string), word) || subCode(ev) != 8545 {
 			t.Fatalf("%q: %s %v", word, ev.ParsedKind, ev.Data())
+		}
+		if word == "operator" {
+			// A language no configured engine handles is refused at once.
+			oe := e.opError("startRecognizing", map[string]any{"callConnectionId": connID, "rawId": s.u.ID,
+				"options": map[string]any{"kind": "callMediaRecognizeSpeechOptions", "speechLanguage": "fr-FR"}})
+			if oe.StatusCode != 400 || !strings.Contains(oe.Message, "fr-FR") {
+				t.Fatalf("speechLanguage fr-FR: %d %s", oe.StatusCode, oe.Message)
+			}
 		}
 		e.op("hangUp", map[string]any{"callConnectionId": connID}, nil)
 		s.b.Stop()
