@@ -62,7 +62,7 @@ lint: ## go vet and gofmt check
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
 
-load: build ## run the load harness and print the summary table (extra flags: LOADFLAGS="-runs ramp -json out.json")
+load: deps build ## run the load harness and print the summary table (extra flags: LOADFLAGS="-runs ramp -json out.json")
 	$(GO) run ./cmd/sbload -server $(BIN) $(LOADFLAGS)
 
 load-smoke: ## a short run of the load harness (5 calls) as a test
