@@ -138,21 +138,7 @@ func TestConnectGroupCallAndRoom(t *testing.T) {
 		}
 		p.b.Stop()
 	}
-	for _, h := range []struct {
-		p     *confPeer
-		other string
-	}{{x, "B"}, {y, "A"}} {
-		w := heard(t, h.p.rec, tones)
-		n := 0
-		for _, s := range w {
-			if s == h.other {
-				n++
-			}
-		}
-		if n < 5 {
-			t.Fatalf("%s heard the other only in %d windows: %v", h.p.name, n, w)
-		}
-	}
+	mustHearEachOther(t, tones, x, y)
 	// The group call ended with its terminate; the same id starts a new one.
 	var again map[string]any
 	e.op("connectCall", map[string]any{"groupCallId": "standup", "callbackUrl": e.app.CallbackURL("g3")}, &again)

@@ -77,6 +77,27 @@ func heard(t *testing.T, rec string, tones map[byte]float64) []string {
 	return out
 }
 
+// mustHearEachOther checks two peers' recordings (stopped first): each
+// heard the other's tone ('A' for a, 'B' for b) in at least a second of it.
+func mustHearEachOther(t *testing.T, tones map[byte]float64, a, b *confPeer) {
+	t.Helper()
+	for _, h := range []struct {
+		p     *confPeer
+		other string
+	}{{a, "B"}, {b, "A"}} {
+		w := heard(t, h.p.rec, tones)
+		n := 0
+		for _, s := range w {
+			if s == h.other {
+				n++
+			}
+		}
+		if n < 5 {
+			t.Fatalf("%s heard the other only in %d windows: %v", h.p.name, n, w)
+		}
+	}
+}
+
 // Three peers in one call: each hears the other two and not itself
 // (mix-minus); a muted peer's tone leaves the others' ears; a removed peer
 // gets BYE and its tone disappears.
@@ -344,21 +365,7 @@ func TestGroupCall(t *testing.T) {
 		p.b.Stop()
 	}
 	// They talked to each other through the call's mixer.
-	for _, h := range []struct {
-		p     *confPeer
-		other string
-	}{{x, "B"}, {y, "A"}} {
-		w := heard(t, h.p.rec, tones)
-		n := 0
-		for _, s := range w {
-			if s == h.other {
-				n++
-			}
-		}
-		if n < 5 {
-			t.Fatalf("%s heard the other only in %d windows: %v", h.p.name, n, w)
-		}
-	}
+	mustHearEachOther(t, tones, x, y)
 	for _, ev := range e.callbacks(connID) {
 		if ev.ParsedKind == "CreateCallFailed" {
 			t.Fatal("CreateCallFailed although two targets answered")
@@ -404,21 +411,7 @@ func TestConferenceG722(t *testing.T) {
 	if wx.SampleRate != 16000 {
 		t.Fatalf("the G.722 peer recorded %d Hz audio, want 16000 (wideband codec)", wx.SampleRate)
 	}
-	for _, h := range []struct {
-		p     *confPeer
-		other string
-	}{{x, "B"}, {y, "A"}} {
-		w := heard(t, h.p.rec, tones)
-		n := 0
-		for _, s := range w {
-			if s == h.other {
-				n++
-			}
-		}
-		if n < 5 {
-			t.Fatalf("%s heard the other only in %d windows: %v", h.p.name, n, w)
-		}
-	}
+	mustHearEachOther(t, tones, x, y)
 }
 
 // transferToParticipant in a 1:1 call whose caller refuses REFER: the
