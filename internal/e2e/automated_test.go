@@ -118,11 +118,7 @@ func TestConnectGroupCallAndRoom(t *testing.T) {
 	y := startConfPeer(t, e, "yuri", tones['B'])
 	e.op("addParticipant", map[string]any{"callConnectionId": g1, "target": x.u.ID, "operationContext": "add-x"}, nil)
 	e.op("addParticipant", map[string]any{"callConnectionId": g2, "target": y.u.ID, "operationContext": "add-y"}, nil)
-	for _, p := range []*confPeer{x, y} {
-		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_ESTABLISHED"); err != nil {
-			t.Fatalf("%s did not join: %v", p.name, err)
-		}
-	}
+	waitJoined(t, x, y)
 	rosterMatches(t, e, g1, 2, 0)
 	rosterMatches(t, e, g2, 2, 0)
 	rosterMatches(t, e, r1, 0, 0)
@@ -132,12 +128,7 @@ func TestConnectGroupCallAndRoom(t *testing.T) {
 	e.callback(g1, "CallDisconnected")
 	rosterMatches(t, e, g2, 2, 0)
 	e.op("hangUp", map[string]any{"callConnectionId": g2, "forEveryone": true}, nil)
-	for _, p := range []*confPeer{x, y} {
-		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
-			t.Fatal(err)
-		}
-		p.b.Stop()
-	}
+	waitClosed(t, x, y)
 	mustHearEachOther(t, tones, x, y)
 	// The group call ended with its terminate; the same id starts a new one.
 	var again map[string]any

@@ -77,6 +77,28 @@ func heard(t *testing.T, rec string, tones map[byte]float64) []string {
 	return out
 }
 
+// waitJoined waits until every peer's call is established.
+func waitJoined(t *testing.T, peers ...*confPeer) {
+	t.Helper()
+	for _, p := range peers {
+		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_ESTABLISHED"); err != nil {
+			t.Fatalf("%s did not join: %v", p.name, err)
+		}
+	}
+}
+
+// waitClosed waits until every peer's call is closed, then stops the peers
+// so that their recordings are written.
+func waitClosed(t *testing.T, peers ...*confPeer) {
+	t.Helper()
+	for _, p := range peers {
+		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
+			t.Fatal(err)
+		}
+		p.b.Stop()
+	}
+}
+
 // mustHearEachOther checks two peers' recordings (stopped first): each
 // heard the other's tone ('A' for a, 'B' for b) in at least a second of it.
 func mustHearEachOther(t *testing.T, tones map[byte]float64, a, b *confPeer) {
@@ -350,20 +372,11 @@ func TestGroupCall(t *testing.T) {
 	e.op("createGroupCall", map[string]any{"targets": []string{x.u.ID, ghost.ID, y.u.ID}, "callbackUrl": e.app.CallbackURL("group")}, &props)
 	connID := props["callConnectionId"].(string)
 	e.callback(connID, "CallConnected")
-	for _, p := range []*confPeer{x, y} {
-		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_ESTABLISHED"); err != nil {
-			t.Fatalf("%s did not join: %v", p.name, err)
-		}
-	}
+	waitJoined(t, x, y)
 	rosterMatches(t, e, connID, 2, 0)
 	time.Sleep(2 * time.Second)
 	e.op("hangUp", map[string]any{"callConnectionId": connID, "forEveryone": true}, nil)
-	for _, p := range []*confPeer{x, y} {
-		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
-			t.Fatal(err)
-		}
-		p.b.Stop()
-	}
+	waitClosed(t, x, y)
 	// They talked to each other through the call's mixer.
 	mustHearEachOther(t, tones, x, y)
 	for _, ev := range e.callbacks(connID) {
@@ -387,20 +400,11 @@ func TestConferenceG722(t *testing.T) {
 	e.op("createGroupCall", map[string]any{"targets": []string{x.u.ID, y.u.ID}, "callbackUrl": e.app.CallbackURL("g722")}, &props)
 	connID := props["callConnectionId"].(string)
 	e.callback(connID, "CallConnected")
-	for _, p := range []*confPeer{x, y} {
-		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_ESTABLISHED"); err != nil {
-			t.Fatalf("%s did not join: %v", p.name, err)
-		}
-	}
+	waitJoined(t, x, y)
 	rosterMatches(t, e, connID, 2, 0)
 	time.Sleep(2 * time.Second)
 	e.op("hangUp", map[string]any{"callConnectionId": connID, "forEveryone": true}, nil)
-	for _, p := range []*confPeer{x, y} {
-		if _, err := p.b.WaitEvent(ctxTimeout(t, 10*time.Second), "CALL_CLOSED"); err != nil {
-			t.Fatal(err)
-		}
-		p.b.Stop()
-	}
+	waitClosed(t, x, y)
 	if !strings.Contains(e.sb.logs(), `"codec":"G722"`) {
 		t.Fatal("no leg negotiated G722")
 	}

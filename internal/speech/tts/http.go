@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/switchboard-oss/switchboard/internal/speech/provider"
 	"io"
 	"log/slog"
 	"net/http"
@@ -47,7 +48,6 @@ const (
 	DefaultHTTPMaxChars         = 4096
 	DefaultHTTPMaxResponseBytes = 32 << 20
 	errorBodyLimit              = 4096
-	errorMessageRunes           = 200
 )
 
 // HTTPProvider synthesizes speech with an OpenAI-compatible
@@ -135,7 +135,7 @@ func (h *HTTPProvider) Synthesize(ctx context.Context, r Request) ([]byte, error
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
-		return nil, &ProviderError{Status: resp.StatusCode, Message: providerMessage(excerpt)}
+		return nil, &ProviderError{Status: resp.StatusCode, Message: provider.ErrorMessage(excerpt)}
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, h.opts.MaxResponseBytes+1))
 	if err != nil {
@@ -211,46 +211,4 @@ func (h *HTTPProvider) cacheKey(r Request) (string, bool) {
 		return "", false
 	}
 	return "http\x00" + h.endpoint + "\x00" + b.Model + "\x00" + b.Voice + "\x00" + b.Input, true
-}
-
-// providerMessage extracts a short message from an error answer: the
-// message of an OpenAI-style {"error":{"message":…}}, {"error":"…"},
-// {"message":…} or {"detail":"…"} body, else the body's text.
-func providerMessage(body []byte) string {
-	var v struct {
-		Error   json.RawMessage `json:"error"`
-		Message string          `json:"message"`
-		Detail  json.RawMessage `json:"detail"`
-	}
-	msg := ""
-	if json.Unmarshal(body, &v) == nil {
-		var obj struct {
-			Message string `json:"message"`
-		}
-		var s string
-		switch {
-		case len(v.Error) > 0 && json.Unmarshal(v.Error, &obj) == nil && obj.Message != "":
-			msg = obj.Message
-		case len(v.Error) > 0 && json.Unmarshal(v.Error, &s) == nil && s != "":
-			msg = s
-		case v.Message != "":
-			msg = v.Message
-		case len(v.Detail) > 0 && json.Unmarshal(v.Detail, &s) == nil && s != "":
-			msg = s
-		}
-	}
-	if msg == "" {
-		msg = string(body)
-	}
-	return shorten(msg, errorMessageRunes)
-}
-
-// shorten collapses whitespace and control characters and cuts s to n runes.
-func shorten(s string, n int) string {
-	s = strings.Join(strings.Fields(cleanText(s)), " ")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n]) + "…"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/switchboard-oss/switchboard/internal/speech/provider"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -162,7 +163,7 @@ func TestHTTPProviderErrors(t *testing.T) {
 				if !errors.As(err, &pe) || pe.Status != tt.status2 {
 					t.Fatalf("err = %#v, want a ProviderError with status %d", err, tt.status2)
 				}
-				if utf8.RuneCountInString(pe.Message) > errorMessageRunes+1 {
+				if utf8.RuneCountInString(pe.Message) > provider.MessageRunes+1 {
 					t.Errorf("message of %d runes", utf8.RuneCountInString(pe.Message))
 				}
 			} else if !errors.Is(err, tt.want) || errors.As(err, &pe) {
@@ -210,36 +211,4 @@ func TestNewHTTPProviderBadURL(t *testing.T) {
 			t.Errorf("base URL %q accepted", u)
 		}
 	}
-}
-
-func TestProviderMessage(t *testing.T) {
-	tests := []struct{ body, want string }{
-		{`{"error":{"message":"bad key"}}`, "bad key"},
-		{`{"error":"quota"}`, "quota"},
-		{`{"message":"nope"}`, "nope"},
-		{`{"detail":"missing input"}`, "missing input"},
-		{`{"detail":[{"loc":["body"],"msg":"x"}]}`, `{"detail":[{"loc":["body"],"msg":"x"}]}`},
-		{"  Service\n\tUnavailable \x1b[0m ", "Service Unavailable [0m"},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := providerMessage([]byte(tt.body)); got != tt.want {
-			t.Errorf("providerMessage(%q) = %q, want %q", tt.body, got, tt.want)
-		}
-	}
-}
-
-func FuzzProviderMessage(f *testing.F) {
-	f.Add([]byte(`{"error":{"message":"bad key"}}`))
-	f.Add([]byte(`{"detail":"x"}`))
-	f.Add([]byte("\xff\xfe garbage"))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		m := providerMessage(body)
-		if !utf8.ValidString(m) || utf8.RuneCountInString(m) > errorMessageRunes+1 {
-			t.Fatalf("bad message %q", m)
-		}
-		if strings.ContainsFunc(m, func(r rune) bool { return r < 0x20 }) {
-			t.Fatalf("control character in %q", m)
-		}
-	})
 }

@@ -46,6 +46,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	speechprovider "github.com/switchboard-oss/switchboard/internal/speech/provider"
 	"io"
 	"log/slog"
 	"math"
@@ -55,7 +56,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchboard-oss/switchboard/internal/speech/stt"
 	"github.com/switchboard-oss/switchboard/internal/speech/stt/vad"
@@ -103,7 +103,6 @@ const (
 	DefaultMaxAudio         = 60 * time.Second
 	DefaultMaxResponseBytes = 1 << 20
 	errorBodyLimit          = 4096
-	errorMessageRunes       = 200
 )
 
 // ProviderError is a provider that answered with a non-2xx status.
@@ -334,7 +333,7 @@ func (e *Engine) transcribe(ctx context.Context, opts stt.Options, wav []byte) (
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
-		return transcription{}, &ProviderError{Status: resp.StatusCode, Message: providerMessage(excerpt)}
+		return transcription{}, &ProviderError{Status: resp.StatusCode, Message: speechprovider.ErrorMessage(excerpt)}
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, e.opts.MaxResponseBytes+1))
 	if err != nil {
@@ -348,7 +347,7 @@ func (e *Engine) transcribe(ctx context.Context, opts stt.Options, wav []byte) (
 		if err == nil {
 			err = errors.New(`no "text" field`)
 		}
-		return transcription{}, fmt.Errorf("%w: httpstt: the answer (%s) is not a transcription: %v", stt.ErrFailed, shorten(string(data), 80), err)
+		return transcription{}, fmt.Errorf("%w: httpstt: the answer (%s) is not a transcription: %v", stt.ErrFailed, speechprovider.Shorten(string(data), 80), err)
 	}
 	e.log.Debug("httpstt: transcribed", "wav_bytes", len(wav), "took", e.opts.Now().Sub(start), "chars", len(*tr.Text))
 	return tr, nil
@@ -435,47 +434,6 @@ func encodeWAV(rate int, pcm []int16) []byte {
 		le.PutUint16(b[44+2*i:], uint16(s))
 	}
 	return b
-}
-
-// providerMessage extracts a short message from an error answer: an
-// OpenAI-style {"error":{"message":…}}, {"error":"…"}, {"message":…} or
-// {"detail":"…"}, else the body's text.
-func providerMessage(body []byte) string {
-	var v struct {
-		Error   json.RawMessage `json:"error"`
-		Message string          `json:"message"`
-		Detail  json.RawMessage `json:"detail"`
-	}
-	msg := ""
-	if json.Unmarshal(body, &v) == nil {
-		var obj struct {
-			Message string `json:"message"`
-		}
-		var s string
-		switch {
-		case len(v.Error) > 0 && json.Unmarshal(v.Error, &obj) == nil && obj.Message != "":
-			msg = obj.Message
-		case len(v.Error) > 0 && json.Unmarshal(v.Error, &s) == nil && s != "":
-			msg = s
-		case v.Message != "":
-			msg = v.Message
-		case len(v.Detail) > 0 && json.Unmarshal(v.Detail, &s) == nil && s != "":
-			msg = s
-		}
-	}
-	if msg == "" {
-		msg = string(body)
-	}
-	return shorten(msg, errorMessageRunes)
-}
-
-// shorten collapses whitespace, drops invalid UTF-8 and cuts s to n runes.
-func shorten(s string, n int) string {
-	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, " ")), " ")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }
 
 var _ stt.Engine = (*Engine)(nil)
