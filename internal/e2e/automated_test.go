@@ -59,6 +59,19 @@ func TestAddAutomatedUser(t *testing.T) {
 	}
 	rosterMatches(t, e, connID, 1, 0)
 
+	// Redirected: the invitation rings the new target by SIP, who joins.
+	ic = botCall("redirect")
+	rita := startConfPeer(t, e, "rita", 500)
+	e.op("redirectCall", map[string]any{"incomingCallContext": ic.DataString("incomingCallContext"), "target": rita.u.ID}, nil)
+	if ev := addOutcome("redirect"); ev.ParsedKind != "AddParticipantSucceeded" || !contains(mustJSON(ev.Data()["participant"]), rita.u.ID) {
+		t.Fatalf("after redirect: %s %v", ev.ParsedKind, ev.Data())
+	}
+	waitJoined(t, rita)
+	rosterMatches(t, e, connID, 2, 0)
+	e.op("removeParticipant", map[string]any{"callConnectionId": connID, "rawId": rita.u.ID}, nil)
+	waitClosed(t, rita)
+	rosterMatches(t, e, connID, 1, 0)
+
 	// Answered: the app joins as the user.
 	ic = botCall("join")
 	botConn := e.answer(ic, "bot")
