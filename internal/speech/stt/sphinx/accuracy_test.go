@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,8 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-oss/switchboard/internal/audio"
 	"github.com/switchboard-oss/switchboard/internal/speech/stt"
 	"github.com/switchboard-oss/switchboard/internal/speech/stt/sttest"
+	"github.com/switchboard-oss/switchboard/internal/testpeer"
 )
 
 // TestAccuracyReport measures the engine on a synthesized corpus and
@@ -26,13 +32,12 @@ func TestAccuracyReport(t *testing.T) {
 		t.Skip("set STT_ACCURACY=1 to run the accuracy report")
 	}
 	e := realEngine(t)
-	bin := sttest.Espeak(t)
-	voices := []sttest.Voice{
-		{Name: "en-us", Speed: 130}, {Name: "en-us+m3", Speed: 150}, {Name: "en-us+m3", Speed: 190},
-		{Name: "en-gb", Speed: 140}, {Name: "en-gb"}, {Name: "en-us+f3", Speed: 160},
-		{Name: "en-gb-x-rp", Speed: 120}, {Name: "en-us+m7"}, {Name: "en-us+f4", Speed: 140},
-	}
-	outOfGrammar := []string{"banana", "good morning", "hello there", "cancel", "seven", "maybe"}
+	say := newSynth(t)
+	outOfGrammar := []string{"banana", "good morning", "hello there", "cancel", "seven", "maybe", "hello",
+		"representative", "agent", "help", "account", "payment", "repeat", "what", "i don't know", "technical",
+		"thank you", "goodbye", "weather", "pizza", "computer", "okay", "please", "nothing", "sorry", "checking"}
+	// Words one or two phones from a phrase: the hardest to refuse.
+	nearPhrases := []string{"bill", "sail", "sport", "operate", "yesterday", "know", "building", "sell", "supper", "yet"}
 	sentences := []string{
 		"please transfer me to the billing department",
 		"i would like to speak to an operator",
@@ -49,6 +54,7 @@ func TestAccuracyReport(t *testing.T) {
 		decode, audio   time.Duration
 	}
 	var rows []*row
+	var rightScores, strangerScores []float64 // acoustic score per frame of accepted phrases
 	t0 := time.Now()
 	for _, snr := range []float64{0, 15} {
 		cond := "clean"
@@ -63,11 +69,12 @@ func TestAccuracyReport(t *testing.T) {
 		}
 		g := &row{name: "choices (6 phrases), " + cond}
 		o := &row{name: "out-of-grammar words, " + cond}
+		nr := &row{name: "near a phrase, " + cond}
 		f := &row{name: "free speech, " + cond}
-		rows = append(rows, g, o, f)
-		for vi, v := range voices {
+		rows = append(rows, g, o, nr, f)
+		for vi, v := range say.voices {
 			for want, w := range choices {
-				pcm := noisy(padded(sttest.Say(t, bin, v, strings.ToLower(w))), uint64(vi*100+want))
+				pcm := noisy(padded(say.say(v, strings.ToLower(w))), uint64(vi*100+want))
 				res, err := recognize(t, e, stt.Options{Language: "en-US", Phrases: choices}, pcm)
 				g.n++
 				g.decode += res.Stats.Decode
@@ -75,6 +82,7 @@ func TestAccuracyReport(t *testing.T) {
 				switch {
 				case err == nil && res.PhraseIndex == want:
 					g.right++
+					rightScores = append(rightScores, confidenceScore(res.Confidence))
 				case errors.Is(err, stt.ErrNoMatch):
 					g.rejected++
 					t.Logf("rejected %s %q: heard %q (%.2f)", v, w, res.Text, res.Confidence)
@@ -83,20 +91,30 @@ func TestAccuracyReport(t *testing.T) {
 					t.Logf("wrong %s %q: %q (%.2f) %v", v, w, res.Phrase, res.Confidence, err)
 				}
 			}
-			for i, w := range outOfGrammar {
-				pcm := noisy(padded(sttest.Say(t, bin, v, w)), uint64(vi*100+50+i))
-				res, err := recognize(t, e, stt.Options{Language: "en-US", Phrases: choices}, pcm)
-				o.n++
-				o.decode += res.Stats.Decode
-				o.audio += res.Stats.Audio
-				if errors.Is(err, stt.ErrNoMatch) {
-					o.right++ // rejected, as it should be
-				} else {
-					o.wrong++
+			for _, set := range []struct {
+				r     *row
+				words []string
+				seed  int
+			}{{o, outOfGrammar, 50}, {nr, nearPhrases, 20}} {
+				for i, w := range set.words {
+					pcm := noisy(padded(say.say(v, w)), uint64(vi*100+set.seed+i))
+					res, err := recognize(t, e, stt.Options{Language: "en-US", Phrases: choices}, pcm)
+					set.r.n++
+					set.r.decode += res.Stats.Decode
+					set.r.audio += res.Stats.Audio
+					if errors.Is(err, stt.ErrNoMatch) {
+						set.r.right++ // rejected, as it should be
+					} else {
+						set.r.wrong++
+						if set.r == o {
+							strangerScores = append(strangerScores, confidenceScore(res.Confidence))
+						}
+						t.Logf("accepted %s %q as %q (%.2f)", v, w, res.Phrase, res.Confidence)
+					}
 				}
 			}
 			for i, s := range sentences {
-				pcm := noisy(padded(sttest.Say(t, bin, v, s)), uint64(vi*100+80+i))
+				pcm := noisy(padded(say.say(v, s)), uint64(vi*100+80+i))
 				res, _ := recognize(t, e, stt.Options{Language: "en-US"}, pcm)
 				f.n++
 				f.werSum += sttest.WER(s, res.Text)
@@ -109,7 +127,8 @@ func TestAccuracyReport(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nPocketSphinx %s, model %s, %d CPUs, %s, streaming %v\n", "5prealpha", e.opts.ModelDir, runtime.NumCPU(), runtime.GOARCH, e.opts.Streaming)
+	fmt.Fprintf(&b, "\nPocketSphinx %s, model %s, %d CPUs, %s, streaming %v, %d decoys\n", "5prealpha", e.opts.ModelDir, runtime.NumCPU(), runtime.GOARCH, e.opts.Streaming, e.opts.Decoys)
+	fmt.Fprintf(&b, "voices: %v\n", say.voices)
 	load, lmLoad, rss := loadCosts(t)
 	fmt.Fprintf(&b, "decoder load (acoustic model + dictionary): %v; language model on its first free-speech session: +%v; resident memory per loaded decoder: %d MiB\n\n",
 		load.Round(time.Millisecond), lmLoad.Round(time.Millisecond), rss>>20)
@@ -122,15 +141,18 @@ func TestAccuracyReport(t *testing.T) {
 			acc, wer = fmt.Sprintf("%.1f%%", 100*float64(r.right)/float64(r.n)), "-"
 		}
 		rejected := r.rejected
-		if strings.HasPrefix(r.name, "out") {
+		if strings.HasPrefix(r.name, "out") || strings.HasPrefix(r.name, "near") {
 			rejected = r.right
 		}
 		fmt.Fprintf(&b, "%-36s %5d %9s %7d %9d %6s %6.3f\n", r.name, r.n, acc, r.wrong, rejected, wer, r.decode.Seconds()/r.audio.Seconds())
 	}
-	b.WriteString("\n(out-of-grammar: accuracy = share rejected with ErrNoMatch; RTF = decode time / audio time, one recognition at a time)\n")
+	b.WriteString("\n(out-of-grammar and near: accuracy = share rejected with ErrNoMatch; RTF = decode time / audio time, one recognition at a time)\n")
+	slices.Sort(rightScores)
+	slices.Sort(strangerScores)
+	fmt.Fprintf(&b, "acoustic score per frame of phrases accepted: right %s; out-of-grammar %s\n", quartiles(rightScores), quartiles(strangerScores))
 
 	// CPU per concurrent recognition: N sessions at once on one sentence.
-	pcm := padded(sttest.Say(t, bin, sttest.Voice{Name: "en-us+m3", Speed: 150}, sentences[0]))
+	pcm := padded(say.say(voice{synth: "espeak", name: "en-us+m3", speed: 150}, sentences[0]))
 	audio := time.Duration(len(pcm)) * time.Second / sttest.Rate
 	fmt.Fprintf(&b, "\n%-12s %-8s %10s %14s %12s\n", "concurrent", "mode", "wall", "CPU/recog", "CPU RTF")
 	e = New(Options{MaxIdle: 8, Buffer: time.Minute, Streaming: e.opts.Streaming}, nil)
@@ -221,4 +243,86 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// voice is a synthesizer ("espeak" or "flite"), a voice and a speed
+// (espeak-ng only; 0: its default).
+type voice struct {
+	synth, name string
+	speed       int
+}
+
+func (v voice) String() string {
+	if v.speed == 0 {
+		return v.synth + ":" + v.name
+	}
+	return fmt.Sprintf("%s:%s@%d", v.synth, v.name, v.speed)
+}
+
+// synth speaks the corpus: 14 espeak-ng voices and speeds, and Flite's 5
+// voices when flite is installed (apt install flite), a different
+// synthesizer whose voices were not used to choose any setting.
+type synth struct {
+	t      *testing.T
+	espeak string
+	voices []voice
+}
+
+func newSynth(t *testing.T) *synth {
+	s := &synth{t: t, espeak: sttest.Espeak(t)}
+	for _, v := range []struct {
+		name  string
+		speed int
+	}{
+		{"en-us", 130}, {"en-us+m3", 150}, {"en-us+m3", 190}, {"en-gb", 140}, {"en-gb", 175},
+		{"en-us+f3", 160}, {"en-gb-x-rp", 120}, {"en-us+m7", 175}, {"en-us+f4", 140},
+		{"en-gb-scotland", 150}, {"en-029", 150}, {"en-us-nyc", 160}, {"en-us+m1", 170}, {"en-us+f2", 150},
+	} {
+		s.voices = append(s.voices, voice{"espeak", v.name, v.speed})
+	}
+	if _, err := exec.LookPath("flite"); err == nil {
+		for _, n := range []string{"kal", "kal16", "awb", "rms", "slt"} {
+			s.voices = append(s.voices, voice{synth: "flite", name: n})
+		}
+	} else {
+		t.Log("flite is not installed: the corpus has espeak-ng voices only")
+	}
+	return s
+}
+
+// say returns text spoken by v as a phone line carries it (8 kHz µ-law).
+func (s *synth) say(v voice, text string) []int16 {
+	s.t.Helper()
+	if v.synth == "espeak" {
+		return sttest.Say(s.t, s.espeak, sttest.Voice{Name: v.name, Speed: v.speed}, text)
+	}
+	out := filepath.Join(s.t.TempDir(), "say.wav")
+	if msg, err := exec.Command("flite", "-voice", v.name, "-t", text, "-o", out).CombinedOutput(); err != nil {
+		s.t.Fatalf("flite: %v: %s", err, msg)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	w, err := testpeer.DecodeWAV(data)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return sttest.PhoneLine(audio.Resample(nil, w.Samples, w.SampleRate, sttest.Rate))
+}
+
+// confidenceScore inverts the grammar confidence to the acoustic score
+// per frame it came from.
+func confidenceScore(c float64) float64 {
+	c = min(max(c, 1e-9), 1-1e-9)
+	return grammarCenter + grammarScale*math.Log(c/(1-c))
+}
+
+// quartiles formats the minimum, quartiles and maximum of sorted xs.
+func quartiles(xs []float64) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	q := func(p float64) float64 { return xs[int(p*float64(len(xs)-1))] }
+	return fmt.Sprintf("n=%d min %.0f q1 %.0f median %.0f q3 %.0f max %.0f", len(xs), q(0), q(0.25), q(0.5), q(0.75), q(1))
 }

@@ -11,8 +11,12 @@ import (
 // loaded. It is not safe for concurrent use. The cgo build implements it;
 // tests use a fake.
 type psDecoder interface {
-	// known reports whether word is in the dictionary.
-	known(word string) bool
+	// pronunciation is word's phones in the dictionary ("B IH L IH NG"),
+	// "" when it has none.
+	pronunciation(word string) string
+	// unigrams reads the words of the language model at path with
+	// their probabilities.
+	unigrams(path string) ([]unigram, error)
 	// useGrammar makes a JSGF grammar the active search.
 	useGrammar(jsgf string) error
 	// useLM makes the free-speech language model the active search,

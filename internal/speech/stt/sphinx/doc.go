@@ -24,7 +24,7 @@
 //
 //	const Compiled bool
 //	type Options struct{ ModelDir, Dict, LM string; ModelRate int; Dither float64; Languages []string;
-//		MinConfidence float64; NoSpeechGate, Streaming bool; MaxIdle int; Args []string; Buffer time.Duration; Now func() time.Time }
+//		Decoys int; MinConfidence float64; NoSpeechGate, Streaming bool; MaxIdle int; Args []string; Buffer time.Duration; Now func() time.Time }
 //	func New(opts Options, log *slog.Logger) *Engine
 //	func (e *Engine) Name() string                      // "pocketsphinx"
 //	func (e *Engine) Available() error
@@ -49,12 +49,14 @@
 // narrowband model (ModelRate 8000, e.g. cmusphinx en-us-8khz installed by
 // hand) audio is decoded at 8 kHz with -samprate 8000 -nfft 256.
 //
-// By default a session buffers the conditioned audio and decodes the
-// whole utterance in Finish (batch cepstral mean normalization); with
-// Streaming it decodes as audio arrives and offers partial hypotheses.
-// Batch measured better (six choices at 15 dB SNR: 93 % right against
-// 76 %; free-speech WER 0.68 against 0.85) and costs little latency
-// (grammar decoding runs at about 1 % of real time).
+// By default a session buffers its audio and decodes the whole utterance
+// in Finish (batch cepstral mean normalization), framed to the speech the
+// vad package finds with 200 ms before and 300 ms after it (span.go), so
+// that a word decodes the same whatever lead and tail of silence it came
+// with. With Streaming it decodes as audio arrives and offers partial
+// hypotheses. Batch measured better (six choices at 15 dB SNR: 93 %
+// right against 76 %; free-speech WER 0.68 against 0.85) and costs little
+// latency (grammar decoding runs at about 1 % of real time).
 //
 // Sessions run the vad package over their audio; an utterance with no
 // speech onset is stt.ErrNoMatch whatever the decoder guessed (unless
@@ -74,24 +76,26 @@
 //
 // # Grammars
 //
-// Phrases are normalized with stt.Words and become one JSGF rule:
+// Phrases are normalized with stt.Words and become one JSGF rule, with
+// up to Options.Decoys (default 1000) of the language model's most
+// frequent words as unlikely alternatives (decoys.go):
 //
 //	#JSGF V1.0;
 //	grammar choices;
-//	public <choice> = billing | sales | customer service ;
+//	public <choice> = /1/ billing | /1/ customer service | /1e-40/ the | … ;
 //
 // A phrase with a word the dictionary lacks (ps_lookup_word) is left out
 // with a warning; when none is left Start fails with stt.ErrInvalid
-// naming the words. The words heard are mapped back to the phrase.
+// naming the words. The words heard are mapped back to the phrase; a
+// decoy heard is stt.ErrNoMatch, which is how speech outside the grammar
+// is refused instead of being forced onto the nearest phrase.
 //
 // # Confidence
 //
 // See confidence.go. Grammar mode: PocketSphinx's lattice posterior is 1
-// whatever was said (the lattice holds only the grammar), so the
-// confidence is a logistic of the words' acoustic score per frame,
-// centred where in-grammar and out-of-grammar speech overlap; free speech:
-// the mean of the word posteriors of the best path (-bestpath yes). Under
-// MinConfidence (default 0.5) the result is stt.ErrNoMatch with the text
-// kept. PocketSphinx rejects out-of-grammar speech poorly: about a third
-// of out-of-grammar words are refused, the rest are matched to a phrase.
+// whatever was said, so the confidence of a phrase is a logistic of its
+// words' acoustic score per frame, with MinConfidence (default 0.5) a
+// floor for noise; free speech: the mean of the word posteriors of the
+// best path (-bestpath yes). Under MinConfidence the result is
+// stt.ErrNoMatch with the text kept.
 package sphinx

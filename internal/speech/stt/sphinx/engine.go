@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,7 @@ type Engine struct {
 	langs map[string]bool
 
 	mu     sync.Mutex
+	lex    *lexicon // decoy candidates, read from the LM by the first grammar session
 	idle   []psDecoder
 	loads  int           // decoders created
 	loaded time.Duration // total time spent creating them
@@ -88,9 +90,9 @@ func (e *Engine) Supports(language string) error {
 	return fmt.Errorf("%w: pocketsphinx has a model for %s, not %s", stt.ErrLanguage, strings.Join(e.opts.Languages, ", "), c)
 }
 
-// Warm loads n decoders (at most MaxIdle are kept), so that the first
-// sessions do not wait for a model load, and returns how long one load
-// took on average.
+// Warm loads n decoders (at most MaxIdle are kept) and the decoy
+// lexicon, so that the first sessions do not wait for a model load, and
+// returns how long one decoder load took on average.
 func (e *Engine) Warm(n int) (time.Duration, error) {
 	if e.avail != nil {
 		return 0, e.avail
@@ -105,6 +107,9 @@ func (e *Engine) Warm(n int) (time.Duration, error) {
 			return 0, err
 		}
 		decs = append(decs, d)
+	}
+	if len(decs) > 0 {
+		e.lexicon(decs[0])
 	}
 	for _, d := range decs {
 		e.release(d)
@@ -165,6 +170,28 @@ func (e *Engine) open() (psDecoder, error) {
 	return d, nil
 }
 
+// lexicon returns the decoy candidates, reading them from the language
+// model with d the first time. Without them (Decoys negative, or the
+// model unreadable: logged once) grammars have no decoys.
+func (e *Engine) lexicon(d psDecoder) lexicon {
+	if e.opts.Decoys < 0 {
+		return lexicon{}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lex == nil {
+		start := e.opts.Now()
+		ugs, err := d.unigrams(e.opts.LM)
+		if err != nil {
+			e.log.Warn("sphinx: no decoys for out-of-grammar rejection: words outside a choices grammar will be matched to a phrase", "err", err)
+		}
+		l := newLexicon(ugs, d.pronunciation, e.opts.Decoys+lexiconSpare)
+		e.lex = &l
+		e.log.Debug("sphinx: decoy lexicon loaded", "words", len(l.words), "took", e.opts.Now().Sub(start))
+	}
+	return *e.lex
+}
+
 // release keeps d for reuse or frees it.
 func (e *Engine) release(d psDecoder) {
 	e.mu.Lock()
@@ -212,7 +239,8 @@ type session struct {
 	frame     []int16 // partial VAD frame
 	heard     bool    // the VAD heard speech
 	grammar   *grammar
-	batch     []int16 // conditioned audio, decoded at Finish (not Streaming)
+	raw       []int16 // the session's audio, framed and decoded at Finish (not Streaming)
+	rate      int
 	phrases   []string
 	phraseIdx int
 	started   bool
@@ -221,7 +249,7 @@ type session struct {
 func (s *session) setup(opts stt.Options, rate int) error {
 	e := s.eng
 	if opts.Grammar() {
-		g, err := buildGrammar(opts.Phrases, s.dec.known, e.log)
+		g, err := buildGrammar(opts.Phrases, s.dec.pronunciation, e.lexicon(s.dec), e.opts.Decoys, e.log)
 		if err != nil {
 			return err
 		}
@@ -233,6 +261,7 @@ func (s *session) setup(opts stt.Options, rate int) error {
 		return fmt.Errorf("%w: sphinx: %w", stt.ErrUnavailable, err)
 	}
 	s.cond = newConditioner(rate != e.opts.ModelRate, e.opts.Dither)
+	s.rate = rate
 	v, err := vad.New(vad.Config{SampleRate: rate})
 	if err != nil {
 		return err
@@ -247,12 +276,11 @@ func (s *session) setup(opts stt.Options, rate int) error {
 
 func (s *session) Process(samples []int16) error {
 	s.listen(samples)
-	in := s.cond.convert(samples)
 	if !s.eng.opts.Streaming {
-		s.batch = append(s.batch, in...)
+		s.raw = append(s.raw, samples...)
 		return nil
 	}
-	if err := s.dec.process(in, false); err != nil {
+	if err := s.dec.process(s.cond.convert(samples), false); err != nil {
 		return fmt.Errorf("%w: sphinx: %w", stt.ErrFailed, err)
 	}
 	return nil
@@ -287,10 +315,12 @@ func (s *session) Partial() (stt.Hypothesis, bool) {
 
 func (s *session) Finish(ctx context.Context) (stt.Result, error) {
 	res := stt.Result{PhraseIndex: -1}
-	tail := s.cond.flush()
-	if !s.eng.opts.Streaming {
-		s.batch = append(s.batch, tail...)
-		tail = s.batch
+	var tail []int16
+	if s.eng.opts.Streaming {
+		tail = s.cond.flush()
+	} else {
+		framed := frameSpeech(s.raw, s.rate, framePre, framePost)
+		tail = append(slices.Clone(s.cond.convert(framed)), s.cond.flush()...)
 	}
 	if err := s.dec.process(tail, !s.eng.opts.Streaming); err != nil {
 		return res, fmt.Errorf("%w: sphinx: %w", stt.ErrFailed, err)

@@ -28,6 +28,11 @@ type Options struct {
 	// Languages are the language tags the model recognizes: a primary
 	// language ("en") accepts every region. Default ["en"].
 	Languages []string
+	// Decoys is how many of the language model's most frequent words a
+	// choices grammar offers besides its phrases, so that words outside
+	// it are rejected rather than matched to a phrase (see decoys.go).
+	// Default DefaultDecoys; negative: none.
+	Decoys int
 	// MinConfidence is the confidence under which a result is ErrNoMatch.
 	// Default 0.5.
 	MinConfidence float64
@@ -63,6 +68,7 @@ const (
 	DefaultMinConf   = 0.5
 	DefaultDither    = 90.0
 	DefaultMaxIdle   = 2
+	DefaultDecoys    = 1000
 )
 
 // Default model files.
@@ -93,6 +99,9 @@ func (o *Options) defaults() {
 	}
 	if len(o.Languages) == 0 {
 		o.Languages = []string{"en"}
+	}
+	if o.Decoys == 0 {
+		o.Decoys = DefaultDecoys
 	}
 	if o.MinConfidence == 0 {
 		o.MinConfidence = DefaultMinConf

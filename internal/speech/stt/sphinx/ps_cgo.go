@@ -108,17 +108,6 @@ func openDecoder(o Options, log *slog.Logger) (psDecoder, error) {
 	return d, nil
 }
 
-func (d *cDecoder) known(word string) bool {
-	cw := C.CString(word)
-	defer C.free(unsafe.Pointer(cw))
-	p := C.ps_lookup_word(d.ps, cw)
-	if p == nil {
-		return false
-	}
-	C.free(unsafe.Pointer(p))
-	return true
-}
-
 var (
 	searchGrammar = C.CString("grammar")
 	searchLM      = C.CString("lm")
@@ -226,4 +215,27 @@ func (d *cDecoder) free() {
 		C.free(unsafe.Pointer(a))
 	}
 	d.argv = nil
+}
+
+func (d *cDecoder) pronunciation(word string) string {
+	cw := C.CString(word)
+	defer C.free(unsafe.Pointer(cw))
+	p := C.ps_lookup_word(d.ps, cw)
+	if p == nil {
+		return ""
+	}
+	defer C.free(unsafe.Pointer(p))
+	return C.GoString(p)
+}
+
+func (d *cDecoder) unigrams(path string) ([]unigram, error) {
+	cp := C.CString(path)
+	defer C.free(unsafe.Pointer(cp))
+	takeLastErr()
+	out := C.sb_unigrams(d.ps, cp)
+	if out == nil {
+		return nil, libError("reading the language model " + path)
+	}
+	defer C.free(unsafe.Pointer(out))
+	return parseUnigrams(C.GoString(out)), nil
 }

