@@ -68,7 +68,12 @@ load: deps build ## run the load harness and print the summary table (extra flag
 load-smoke: ## a short run of the load harness (5 calls) as a test
 	$(GO) test -count=1 -run Smoke -v ./internal/load/
 
-.PHONY: load load-smoke
+speech-accuracy: ## speech recognition accuracy, WER and real-time factor over 1,672 synthesized utterances (docs/SPEECH.md; a few minutes)
+	@command -v flite >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq flite >/dev/null; \
+		else sudo apt-get install -y -qq flite >/dev/null; fi; } || echo "no flite: the corpus will have espeak-ng voices only"
+	STT_ACCURACY=1 $(GO) test -tags pocketsphinx -count=1 -timeout 30m -run TestAccuracyReport -v ./internal/speech/stt/sphinx/
+
+.PHONY: load load-smoke speech-accuracy
 
 clean: ## remove build output
 	rm -rf bin
