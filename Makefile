@@ -15,7 +15,7 @@ DEB_TEST := sip-tester baresip-core $(DEB_RUN)
 .PHONY: help deps build run test test-unit test-race fuzz bench lint clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 deps: ## install what the tests need (Debian packages, the npm SDK for the test app)
 	@if ! command -v sipp >/dev/null || ! command -v baresip >/dev/null || ! command -v espeak-ng >/dev/null || \
