@@ -137,6 +137,12 @@ type Speech struct {
 	// STTMaxConcurrent bounds recognitions running at once; as many more
 	// may wait briefly, the rest fail at once (RecognizeFailed 8564).
 	STTMaxConcurrent int `yaml:"sttMaxConcurrent"`
+	// SphinxDecoys is how many frequent English words a PocketSphinx
+	// choices grammar offers besides the choices' phrases, so that words
+	// off the menu are refused (RecognizeFailed 8547) rather than matched
+	// to the nearest choice; 0 offers none (more choices recognized, every
+	// utterance matched to one). See docs/SPEECH.md.
+	SphinxDecoys int `yaml:"sphinxDecoys"`
 }
 
 // Events configures webhooks.
@@ -225,7 +231,7 @@ func Default() Config {
 			PromptCacheBytes:   256 << 20,
 		},
 		Speech: Speech{TTSEngine: "espeak", TTSModel: "tts-1", TTSVoice: "alloy", TTSCacheBytes: 64 << 20,
-			STTEngine: "sphinx", STTModel: "whisper-1", STTHTTPLanguages: []string{}, STTMaxConcurrent: 4},
+			STTEngine: "sphinx", STTModel: "whisper-1", STTHTTPLanguages: []string{}, STTMaxConcurrent: 4, SphinxDecoys: 1000},
 		Events: Events{
 			ResponseTimeout: 5 * time.Second,
 			RetryMaxAge:     24 * time.Hour,
@@ -371,6 +377,9 @@ func (c Config) Validate() error {
 	}
 	if c.Speech.STTMaxConcurrent < 1 {
 		add("speech.sttMaxConcurrent: must be at least 1")
+	}
+	if c.Speech.SphinxDecoys < 0 || c.Speech.SphinxDecoys > 20000 {
+		add("speech.sphinxDecoys: %d is not between 0 and 20000", c.Speech.SphinxDecoys)
 	}
 	if c.Events.ResponseTimeout <= 0 {
 		add("events.responseTimeout: must be positive")

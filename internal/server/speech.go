@@ -26,7 +26,11 @@ func newRecognizer(cfg config.Speech, hc *http.Client, log *slog.Logger) (stt.En
 		rc.Default = cfg.STTEngine
 	}
 	if cfg.STTEngine == "sphinx" {
-		e := sphinx.New(sphinx.Options{}, log.With("engine", "pocketsphinx"))
+		decoys := cfg.SphinxDecoys
+		if decoys == 0 {
+			decoys = -1 // sphinx.Options: 0 is its default, negative none
+		}
+		e := sphinx.New(sphinx.Options{Decoys: decoys}, log.With("engine", "pocketsphinx"))
 		if err := e.Available(); err != nil {
 			log.Warn("speech recognition is unavailable: speech recognize requests will fail", "error", err, "hint", sphinx.InstallHint)
 		}
