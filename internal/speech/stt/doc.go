@@ -41,6 +41,7 @@
 //	func CanonicalLanguage(tag string) (string, error)
 //	func PrimaryLanguage(tag string) string
 //	func Words(text string) []string
+//	func EditDistance[T comparable](a, b []T) int
 //	func MatchPhrases(transcript string, phrases []string) Match
 //
 // # Sessions and the media clock

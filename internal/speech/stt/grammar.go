@@ -22,6 +22,29 @@ func Words(text string) []string {
 	return out
 }
 
+// EditDistance is the Levenshtein distance between two sequences: the
+// fewest substitutions, deletions and insertions that turn a into b (of
+// words, for word error rates; of phones, for how alike two words sound).
+func EditDistance[T comparable](a, b []T) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			sub := prev[j-1]
+			if a[i-1] != b[j-1] {
+				sub++
+			}
+			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
 // Match is how well a transcript matches one phrase of a grammar.
 type Match struct {
 	Index int     // into the phrases; -1 when nothing matched at all

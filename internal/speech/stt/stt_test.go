@@ -470,3 +470,22 @@ func TestOptions(t *testing.T) {
 		t.Error("Grammar")
 	}
 }
+
+func TestEditDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0},
+		{"a b c", "a b c", 0},
+		{"a b c", "a c", 1},
+		{"a c", "a b c", 1},
+		{"a b c", "a x c", 1},
+		{"", "a b", 2},
+		{"kitten sitting", "sitting kitten", 2},
+	} {
+		if got := EditDistance(strings.Fields(c.a), strings.Fields(c.b)); got != c.want {
+			t.Errorf("%q → %q: %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}

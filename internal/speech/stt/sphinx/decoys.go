@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/switchboard-oss/switchboard/internal/speech/stt"
 )
 
 // Out-of-grammar rejection.
@@ -96,7 +98,7 @@ func (l lexicon) decoys(avoid [][]string, n int) []string {
 		}
 		near := false
 		for _, a := range avoid {
-			if phoneDistance(l.prons[i], a) < decoyMinDist {
+			if stt.EditDistance(l.prons[i], a) < decoyMinDist {
 				near = true
 				break
 			}
@@ -106,27 +108,6 @@ func (l lexicon) decoys(avoid [][]string, n int) []string {
 		}
 	}
 	return out
-}
-
-// phoneDistance is the edit distance between two phone sequences.
-func phoneDistance(a, b []string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			sub := prev[j-1]
-			if a[i-1] != b[j-1] {
-				sub++
-			}
-			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // unigram is one word of a language model with its log10 probability.

@@ -309,7 +309,7 @@ func TestFrameSpeech(t *testing.T) {
 	}
 }
 
-func TestPhoneDistance(t *testing.T) {
+func TestEditDistanceOfPhones(t *testing.T) {
 	for _, c := range []struct {
 		a, b string
 		want int
@@ -320,7 +320,7 @@ func TestPhoneDistance(t *testing.T) {
 		{"", "N OW", 2},
 		{"Y EH S", "N OW", 3},
 	} {
-		if got := phoneDistance(strings.Fields(c.a), strings.Fields(c.b)); got != c.want {
+		if got := stt.EditDistance(strings.Fields(c.a), strings.Fields(c.b)); got != c.want {
 			t.Errorf("%q vs %q: %d, want %d", c.a, c.b, got, c.want)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/switchboard-oss/switchboard/internal/audio"
 	"github.com/switchboard-oss/switchboard/internal/media/g711"
+	"github.com/switchboard-oss/switchboard/internal/speech/stt"
 	"github.com/switchboard-oss/switchboard/internal/testpeer"
 )
 
@@ -205,23 +206,7 @@ func WER(ref, hyp string) float64 {
 		}
 		return 1
 	}
-	prev := make([]int, len(h)+1)
-	cur := make([]int, len(h)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(r); i++ {
-		cur[0] = i
-		for j := 1; j <= len(h); j++ {
-			sub := prev[j-1]
-			if r[i-1] != h[j-1] {
-				sub++
-			}
-			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return float64(prev[len(h)]) / float64(len(r))
+	return float64(stt.EditDistance(r, h)) / float64(len(r))
 }
 
 func words(s string) []string {
