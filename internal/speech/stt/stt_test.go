@@ -483,6 +483,8 @@ func TestEditDistance(t *testing.T) {
 		{"a b c", "a x c", 1},
 		{"", "a b", 2},
 		{"kitten sitting", "sitting kitten", 2},
+		{"R IH P AO R T", "S AH P AO R T", 2}, // "report", "support"
+		{"S EY L", "S EY L Z", 1},             // "sale", "sales"
 	} {
 		if got := EditDistance(strings.Fields(c.a), strings.Fields(c.b)); got != c.want {
 			t.Errorf("%q → %q: %d, want %d", c.a, c.b, got, c.want)

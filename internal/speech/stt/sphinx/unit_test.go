@@ -309,23 +309,6 @@ func TestFrameSpeech(t *testing.T) {
 	}
 }
 
-func TestEditDistanceOfPhones(t *testing.T) {
-	for _, c := range []struct {
-		a, b string
-		want int
-	}{
-		{"S EY L Z", "S EY L Z", 0},
-		{"S EY L", "S EY L Z", 1},
-		{"R IH P AO R T", "S AH P AO R T", 2},
-		{"", "N OW", 2},
-		{"Y EH S", "N OW", 3},
-	} {
-		if got := stt.EditDistance(strings.Fields(c.a), strings.Fields(c.b)); got != c.want {
-			t.Errorf("%q vs %q: %d, want %d", c.a, c.b, got, c.want)
-		}
-	}
-}
-
 func TestEngineGrammarHasDecoysUnlessOff(t *testing.T) {
 	dict := map[string]bool{"billing": true, "hello": true, "billings": true, "weather": true}
 	ugs := []unigram{{"hello", -2}, {"billings", -2.5}, {"weather", -3}}
