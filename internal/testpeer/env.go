@@ -93,22 +93,60 @@ func mustRepoRoot(t testing.TB) string {
 
 // FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
 func FreeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	for range 50 {
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := c.LocalAddr().(*net.UDPAddr).Port
+		c.Close()
+		if claimPorts(port) {
+			return port, nil
+		}
 	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
+	return 0, errors.New("testpeer: no free UDP port")
+}
+
+// handedOut holds every port the Free* helpers have returned in this process.
+// The kernel may give the same ephemeral port to two probes in a row (the
+// probe socket is closed before the peer binds it); a peer that is handed the
+// port another peer already holds fails with EADDRINUSE, so no port is handed
+// out twice.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+// claimPorts records the ports as handed out and reports true, or changes
+// nothing and reports false when any of them was handed out before.
+func claimPorts(ports ...int) bool {
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for _, p := range ports {
+		if handedOut.ports[p] {
+			return false
+		}
+	}
+	for _, p := range ports {
+		handedOut.ports[p] = true
+	}
+	return true
 }
 
 // FreeTCPPort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreeTCPPort() (int, error) {
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	for range 50 {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if claimPorts(port) {
+			return port, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("testpeer: no free TCP port")
 }
 
 // FreeUDPTCPPort returns a port on 127.0.0.1 that is free for both UDP and
@@ -124,7 +162,9 @@ func FreeUDPTCPPort() (int, error) {
 		l.Close()
 		if err == nil {
 			c.Close()
-			return port, nil
+			if claimPorts(port) {
+				return port, nil
+			}
 		}
 	}
 	return 0, errors.New("testpeer: no port free for both UDP and TCP")
@@ -147,7 +187,9 @@ func freeUDPPortPair(step int) (int, error) {
 		a.Close()
 		if err == nil {
 			b.Close()
-			return p, nil
+			if claimPorts(p, p+step) {
+				return p, nil
+			}
 		}
 	}
 	return 0, errors.New("testpeer: no free UDP port pair")
