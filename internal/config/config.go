@@ -101,6 +101,9 @@ type Media struct {
 	PortMax     int    `yaml:"portMax"`
 	// InactivityTimeout ends a call whose peer sent no RTP for this long (0 disables).
 	InactivityTimeout time.Duration `yaml:"inactivityTimeout"`
+	// Workers is how many goroutines share the media clock's work each
+	// 20 ms (reading RTP, mixing, sending); 0 means one per CPU core.
+	Workers int `yaml:"workers"`
 	// PromptMaxFileBytes bounds one audio file fetched for play.
 	PromptMaxFileBytes int `yaml:"promptMaxFileBytes"`
 	// PromptCacheBytes bounds the decoded prompts kept in memory.
@@ -351,6 +354,9 @@ func (c Config) Validate() error {
 	}
 	if c.Media.InactivityTimeout < 0 {
 		add("media.inactivityTimeout: must not be negative")
+	}
+	if c.Media.Workers < 0 || c.Media.Workers > 256 {
+		add("media.workers: %d is not within 0..256 (0: one per CPU core)", c.Media.Workers)
 	}
 	if c.Media.PromptMaxFileBytes <= 0 || c.Media.PromptCacheBytes <= 0 {
 		add("media: promptMaxFileBytes and promptCacheBytes must be positive")

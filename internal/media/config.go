@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"time"
 )
 
@@ -52,6 +53,10 @@ type Config struct {
 	// InactivityTimeout is how long a started leg may go without receiving
 	// RTP before Handler.Inactive is called. Zero disables the check.
 	InactivityTimeout time.Duration
+	// Workers is how many goroutines share each tick's work (reading the
+	// legs' sockets, mixing and sending). Zero means GOMAXPROCS. A tick
+	// with little work runs on one goroutine whatever the setting.
+	Workers int
 }
 
 // settings is a validated Config.
@@ -59,6 +64,7 @@ type settings struct {
 	bind, advertise  netip.Addr
 	portMin, portMax int // even-aligned; both 0 for OS-assigned ports
 	inactivity       time.Duration
+	workers          int
 }
 
 func (c Config) validate() (settings, error) {
@@ -111,5 +117,13 @@ func (c Config) validate() (settings, error) {
 		return bad("negative InactivityTimeout")
 	}
 	s.inactivity = c.InactivityTimeout
+	switch {
+	case c.Workers < 0:
+		return bad("negative Workers")
+	case c.Workers == 0:
+		s.workers = runtime.GOMAXPROCS(0)
+	default:
+		s.workers = c.Workers
+	}
 	return s, nil
 }

@@ -10,8 +10,10 @@
 // Legs join mixers; on every tick the engine walks all mixers and each
 // mixer sends every started leg one RTP packet with the mix-minus of the
 // call (everything except the leg's own audio). No goroutine or timer
-// exists per leg for sending; each started leg has one goroutine blocked
-// reading its socket.
+// exists per leg: each tick first reads every started leg's socket without
+// blocking (up to maxDrain datagrams), then mixes, so no goroutine is woken
+// per packet. Both phases are split across Config.Workers goroutines when
+// there are enough legs or mixers.
 //
 //	eng, _ := media.NewEngine(media.Config{
 //		BindIP: "0.0.0.0", AdvertiseIP: "203.0.113.10",
@@ -86,8 +88,8 @@
 //   - RFC 4733: each telephone-event is reported exactly once at its onset
 //     (Handler.DTMF), and once more at its end to a DTMFEndHandler.
 //   - In-band DTMF: when the peer did not negotiate telephone-event, a
-//     dtmf.Detector runs on the leg's received audio (on the receive
-//     goroutine, per packet) and reports digits the same way; with
+//     dtmf.Detector runs on the leg's received audio (per packet, as the
+//     clock drains the socket) and reports digits the same way; with
 //     telephone-event negotiated only the events count, so no digit is
 //     reported twice. See inband.go.
 //   - SendDigits plays digits from the clock: as RFC 4733 events that
@@ -98,7 +100,9 @@
 // # Concurrency
 //
 // All exported methods are safe for concurrent use. Handler methods run on
-// engine goroutines and may call back into the leg. Taps and FrameSources
-// run on the clock goroutine with the mixer locked: they must be quick and
-// must not call into the engine.
+// the engine's notifier goroutine (DTMF, in the order received) or a
+// goroutine of their own (Inactive), and may call back into the leg. Taps
+// and FrameSources run on a clock worker with the mixer locked: they must
+// be quick, must not call into the engine, and may run at the same time as
+// those of other mixers.
 package media

@@ -10,12 +10,13 @@ import "github.com/switchboard-oss/switchboard/internal/media/dtmf"
 // events count: a sender may leave the tones in the audio as well, and
 // detecting both would report every digit twice.
 //
-// Detection runs on the receive goroutine, on each decoded packet before
-// it is queued for the mixer, not on the clock: Handler methods may call
-// back into the leg (even Close), which the clock goroutine cannot allow
-// with the mixer locked, and a slow handler must not stall every call's
-// clock. As with RFC 4733, digits are reported whether or not the leg is
-// in a mixer, and the audio is seen before the receive buffer drops any.
+// Detection runs when the clock drains the leg's socket, on each decoded
+// packet before it is queued for the mixer, so the audio is seen before the
+// receive buffer drops any. Digits reach the Handler through the engine's
+// notifier goroutine (notify.go), never from the clock itself: Handler
+// methods may call back into the leg, and a slow handler must not stall
+// every call's media. As with RFC 4733, digits are reported whether or not
+// the leg is in a mixer.
 
 // Gap filling: a timestamp jump of at least inbandGapMin samples (packets
 // lost, or a sender that stops during pauses) is fed to the detector as
@@ -29,8 +30,7 @@ const (
 
 var inbandSilence [inbandGapMax]int16
 
-// inbandState is the in-band detector of a leg, owned by the receive
-// goroutine.
+// inbandState is the in-band detector of a leg, guarded by Leg.rxMu.
 type inbandState struct {
 	on     bool   // the detector is running
 	ssrc   uint32 // source of the last packet fed
@@ -62,14 +62,9 @@ func (l *Leg) detectInband(h rtpHeader, pcm []int16, neg *negotiated) {
 
 // inbandEvent reports a detected digit like an RFC 4733 event.
 func (l *Leg) inbandEvent(ev dtmf.Event) {
-	if l.closed.Load() {
-		return
-	}
 	d := DTMFEvent{Digit: ev.Digit, Duration: ev.Duration}
 	if !ev.End {
 		l.stats.dtmf.Add(1)
-		l.h.DTMF(d)
-	} else if l.endH != nil {
-		l.endH.DTMFEnd(d)
 	}
+	l.e.notify(l, d, ev.End)
 }

@@ -198,3 +198,24 @@ func BenchmarkReceiveAudioInband(b *testing.B) {
 		l.pullFrame(&frame)
 	}
 }
+
+// TestInbandDTMFInLongPackets sends 60 ms packets, which the receive path
+// decodes one frame's worth at a time: the digits must survive the split.
+func TestInbandDTMFInLongPackets(t *testing.T) {
+	const want = "2580"
+	const perPacket = 3 * FrameSamples
+	leg, h, p := inbandLeg(t, "0")
+	pcm := pad(dtmf.GenerateSequence(want, 100*time.Millisecond, 70*time.Millisecond))
+	for i := 0; (i+1)*perPacket <= len(pcm); i++ {
+		chunk := pcm[i*perPacket : (i+1)*perPacket]
+		p.send(leg.LocalPort(), rtpPacket(0, uint16(i+1), uint32(i*perPacket), 0x60, i == 0, encodeFrame(encPCMU, chunk)))
+		time.Sleep(time.Millisecond)
+	}
+	waitFor(t, "every digit to end", func() bool {
+		_, ends := h.digits()
+		return len(ends) >= len(want)
+	})
+	if onsets, ends := h.digits(); onsets != want || ends != want {
+		t.Errorf("onsets %q ends %q, want %q", onsets, ends, want)
+	}
+}

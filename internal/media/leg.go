@@ -43,13 +43,15 @@ type Leg struct {
 
 	mixer *Mixer // guarded by e.mu
 
-	rxMu sync.Mutex // guards ring
-	ring pcmRing
+	rxMu sync.Mutex  // guards ring and rd
+	ring pcmRing     // received audio waiting for the mixer
+	rd   readerState // receive state (drain)
 
-	rd  readerState // owned by the receive goroutine
-	tx  txState     // owned by the clock goroutine
-	mix mixState    // owned by the clock goroutine
-	ds  digitSender // owned by the clock goroutine
+	// Send and mix state, owned by whichever clock worker ticks the leg's
+	// mixer (under the mixer's lock).
+	tx  txState
+	mix mixState
+	ds  digitSender
 
 	stats counters
 }
@@ -72,7 +74,7 @@ type sourceBox struct{ FrameSource }
 type counters struct {
 	packetsIn, bytesIn, packetsOut, bytesOut atomic.Uint64
 	malformed, unexpectedPT, late, overflow  atomic.Uint64
-	sendErrors, dtmf                         atomic.Uint64
+	sendErrors, recvErrors, dtmf             atomic.Uint64
 }
 
 // Stats is a snapshot of a leg's counters.
@@ -86,6 +88,7 @@ type Stats struct {
 	Late         uint64 // duplicate or out-of-order audio packets dropped
 	Overflow     uint64 // received samples dropped because the receive buffer was full
 	SendErrors   uint64 // sends that failed or would have blocked
+	RecvErrors   uint64 // socket reads that failed (other than "nothing waiting")
 	DTMF         uint64 // telephone-events reported to the Handler
 	// RemoteAddr is where the leg sends: the SDP address until the peer's
 	// first valid RTP packet, then that packet's source (Latched).
@@ -126,6 +129,7 @@ func (e *Engine) NewLeg(h Handler) (*Leg, error) {
 	l.tx.seq = uint16(rand.Uint32())
 	l.tx.ts = rand.Uint32()
 	l.initSender()
+	l.initReceiver()
 	l.rd.inband.emit = l.inbandEvent
 
 	e.mu.Lock()
@@ -164,18 +168,14 @@ func (l *Leg) RemoteDirection() Direction {
 	return n.remoteDir
 }
 
-// Start starts receiving. Once started, a leg in a mixer takes part in the
-// mixer's ticks and is watched for inactivity. Start is idempotent.
+// Start starts receiving: from the next tick on the clock reads the leg's
+// socket, and a leg in a mixer takes part in the mixer's ticks and is
+// watched for inactivity. Start is idempotent.
 func (l *Leg) Start() {
-	e := l.e
-	e.mu.Lock() // orders wg.Add before the engine's shutdown wg.Wait
-	defer e.mu.Unlock()
-	if e.closed || l.closed.Load() || !l.started.CompareAndSwap(false, true) {
+	if l.closed.Load() || !l.started.CompareAndSwap(false, true) {
 		return
 	}
-	l.lastRx.Store(e.now())
-	e.wg.Add(1)
-	go l.readLoop()
+	l.lastRx.Store(l.e.now())
 }
 
 // SetMuted controls whether other legs of the mixer hear this leg.
@@ -228,6 +228,7 @@ func (l *Leg) Stats() Stats {
 		Late:         c.late.Load(),
 		Overflow:     c.overflow.Load(),
 		SendErrors:   c.sendErrors.Load(),
+		RecvErrors:   c.recvErrors.Load(),
 		DTMF:         c.dtmf.Load(),
 		RemoteAddr:   addr,
 		Latched:      l.latched.Load(),
@@ -235,8 +236,8 @@ func (l *Leg) Stats() Stats {
 }
 
 // Close stops the leg, removes it from its mixer, closes its socket and
-// returns the port to the pool. The receive goroutine exits shortly after;
-// a Handler call already in progress may still complete. Close is
+// returns the port to the pool. Handler calls already queued for the leg
+// are dropped; one in progress may still complete. Close is
 // idempotent and may be called from a Handler.
 func (l *Leg) Close() error {
 	if !l.closed.CompareAndSwap(false, true) {

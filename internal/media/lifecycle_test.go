@@ -16,6 +16,7 @@ import (
 func TestCloseReleasesResources(t *testing.T) {
 	eng := runEngine(t, testConfig())
 	p := newPeer(t)
+	waitFor(t, "the clock's first tick", func() bool { return eng.ticks.Load() > 0 })
 	baseline := runtime.NumGoroutine()
 	for range 5 {
 		m := eng.NewMixer()

@@ -3,10 +3,10 @@ package media
 import (
 	"errors"
 
-	"github.com/switchboard-oss/switchboard/internal/media/g722"
 	"net"
 	"net/netip"
-	"time"
+
+	"github.com/switchboard-oss/switchboard/internal/media/g722"
 )
 
 // Receive buffer sizing. The buffer is a FIFO of decoded samples, so any
@@ -22,40 +22,63 @@ const (
 // as late rather than as a sequence restart (RFC 3550 Appendix A.1).
 const maxMisorder = 100
 
-// readerState is owned by the leg's receive goroutine.
+// errNoPacket is recvNow's answer when no datagram is waiting.
+var errNoPacket = errors.New("media: no packet waiting")
+
+// maxDrain bounds the datagrams one leg takes from its socket per tick, so
+// that a flood aimed at one port cannot stall the clock for every call; the
+// kernel drops what does not fit in the socket buffer. A well-behaved peer
+// sends one packet per 20 ms.
+const maxDrain = 16
+
+// readerState is the receive state of a leg, guarded by Leg.rxMu.
 type readerState struct {
-	buf     [maxPacketSize + 1]byte
-	pcm     [maxPacketSize]int16
+	pcm     [FrameSamples]int16 // decoded audio, one frame's worth at a time
 	seqInit bool
 	ssrc    uint32
 	maxSeq  uint16
 	dtmf    dtmfReceiver
 	inband  inbandState
 	g722    g722.NarrowDecoder
+	recv    recvState
 }
 
-// readLoop receives datagrams until the socket is closed.
-func (l *Leg) readLoop() {
-	defer l.e.wg.Done()
-	for {
-		n, from, err := l.conn.ReadFromUDPAddrPort(l.rd.buf[:])
+// drain reads every datagram waiting on the leg's socket, without
+// blocking, and handles each one. The clock calls it once per tick for
+// every started leg, before mixing, so a leg needs no goroutine of its own
+// to receive, and no goroutine is woken per packet. rb is the calling
+// worker's buffers, lent to the leg for the call.
+func (l *Leg) drain(rb *rxBatch) {
+	if !l.started.Load() || l.closed.Load() {
+		return
+	}
+	l.rxMu.Lock()
+	defer l.rxMu.Unlock()
+	for read := 0; read < maxDrain; {
+		n, err := l.recvBatch(rb)
 		if err != nil {
-			if l.closed.Load() || errors.Is(err, net.ErrClosed) {
-				return
+			if !errors.Is(err, errNoPacket) && !l.closed.Load() && !errors.Is(err, net.ErrClosed) {
+				l.stats.recvErrors.Add(1)
 			}
-			l.log.Debug("rtp read failed", "err", err)
-			time.Sleep(time.Millisecond) // do not spin on a persistent error
-			continue
+			return
 		}
-		if n > maxPacketSize {
-			l.stats.malformed.Add(1)
-			continue
+		for i := range n {
+			pkt, from := rb.packet(i)
+			if len(pkt) > maxPacketSize {
+				l.stats.malformed.Add(1)
+				continue
+			}
+			l.handlePacket(pkt, from)
 		}
-		l.handlePacket(l.rd.buf[:n], from)
+		read += n
+		if n < len(rb.bufs) {
+			return // the socket had no more
+		}
 	}
 }
 
-// handlePacket processes one received datagram. It must not allocate.
+// handlePacket processes one received datagram, with rxMu held. It must not
+// allocate.
 func (l *Leg) handlePacket(pkt []byte, from netip.AddrPort) {
 	h, payload, err := parseRTP(pkt)
 	if err != nil {
@@ -115,11 +138,16 @@ func (l *Leg) receiveAudio(h rtpHeader, payload []byte, kind payloadKind, neg *n
 	} else {
 		rd.seqInit, rd.ssrc, rd.maxSeq = true, h.ssrc, h.seq
 	}
-	n := rd.decodeAudio(kind, rd.pcm[:], payload)
-	l.detectInband(h, rd.pcm[:n], neg)
-	l.rxMu.Lock()
-	dropped := l.ring.write(rd.pcm[:n])
-	l.rxMu.Unlock()
+	// Every codec here gives one 8 kHz sample per payload byte, so a
+	// frame-sized buffer decodes any packet in frame-sized pieces.
+	dropped := 0
+	for off := 0; off < len(payload); off += FrameSamples {
+		n := rd.decodeAudio(kind, rd.pcm[:], payload[off:min(off+FrameSamples, len(payload))])
+		part := h
+		part.timestamp += uint32(off)
+		l.detectInband(part, rd.pcm[:n], neg)
+		dropped += l.ring.write(rd.pcm[:n])
+	}
 	if dropped > 0 {
 		l.stats.overflow.Add(uint64(dropped))
 	}
@@ -131,15 +159,12 @@ func (l *Leg) receiveEvent(h rtpHeader, payload []byte) {
 		l.stats.malformed.Add(1)
 		return
 	}
-	if l.closed.Load() {
-		return
-	}
 	if rep.onset {
 		l.stats.dtmf.Add(1)
-		l.h.DTMF(rep.event())
+		l.e.notify(l, rep.event(), false)
 	}
-	if rep.end && l.endH != nil {
-		l.endH.DTMFEnd(rep.event())
+	if rep.end {
+		l.e.notify(l, rep.event(), true)
 	}
 }
 

@@ -138,7 +138,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 
 	if s.media, err = media.NewEngine(media.Config{
 		BindIP: cfg.Media.BindIP, AdvertiseIP: cfg.Media.AdvertiseIP, PortMin: cfg.Media.PortMin, PortMax: cfg.Media.PortMax,
-		InactivityTimeout: cfg.Media.InactivityTimeout,
+		InactivityTimeout: cfg.Media.InactivityTimeout, Workers: cfg.Media.Workers,
 	}, log.With("component", "media")); err != nil {
 		return nil, err
 	}
