@@ -37,6 +37,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary work directory (configs, server logs, SIPp files)")
 	fs.IntVar(&o.MaxConcurrent, "max-concurrent", o.MaxConcurrent, "the server's calls.maxConcurrent (0: unlimited)")
 	fs.Float64Var(&o.MaxSetupRate, "max-setup-rate", o.MaxSetupRate, "the server's calls.maxSetupRate in calls/s (0: unlimited)")
+	fs.IntVar(&o.MediaWorkers, "media-workers", o.MediaWorkers, "the server's media.workers (0: one per core)")
 	fs.StringVar(&o.DebugListen, "pprof", "", "serve the server's Go profiles on this address (http.debugListen), e.g. 127.0.0.1:6060")
 	runs := fs.String("runs", strings.Join(o.Runs, ","), "runs, from: "+strings.Join(load.AllRuns, ","))
 	rampRates := fs.String("ramp-rates", joinInts(o.RampRates), "ramp steps in calls/s")

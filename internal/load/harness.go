@@ -182,7 +182,7 @@ func (h *Harness) startPhase(ctx context.Context, name string) (*phase, error) {
 	dir := filepath.Join(h.dir, fmt.Sprintf("%02d-%s", h.phases, name))
 	srv, err := StartServer(ctx, serverConfig{
 		Bin: h.opts.ServerBin, Dir: dir, Key: h.key, EventGridURL: h.app.EventGridURL(),
-		MaxConcurrent: h.opts.MaxConcurrent, MaxSetupRate: h.opts.MaxSetupRate, DebugListen: h.opts.DebugListen, MediaMin: mediaMin, MediaMax: mediaMax, LogLevel: "warn",
+		MaxConcurrent: h.opts.MaxConcurrent, MaxSetupRate: h.opts.MaxSetupRate, MediaWorkers: h.opts.MediaWorkers, DebugListen: h.opts.DebugListen, MediaMin: mediaMin, MediaMax: mediaMax, LogLevel: "warn",
 	}, h.log.With("component", "server", "phase", name))
 	if err != nil {
 		return nil, fmt.Errorf("phase %s: %w", name, err)

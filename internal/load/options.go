@@ -34,6 +34,7 @@ type Options struct {
 
 	MaxConcurrent int      // the server's calls.maxConcurrent (0: unlimited)
 	MaxSetupRate  float64  // the server's calls.maxSetupRate (0: unlimited)
+	MediaWorkers  int      // the server's media.workers (0: one per core)
 	DebugListen   string   // the server's http.debugListen (profiles), empty: off
 	Runs          []string // which of AllRuns, in that order
 

@@ -30,6 +30,7 @@ type serverConfig struct {
 	EventGridURL  string // the app's subscription endpoint
 	MaxConcurrent int
 	MaxSetupRate  float64
+	MediaWorkers  int
 	DebugListen   string // http.debugListen: Go profiles while it runs
 	MediaMin      int
 	MediaMax      int
@@ -146,6 +147,9 @@ func StartServer(ctx context.Context, cfg serverConfig, log *slog.Logger) (*Serv
 	s.cmd.Env = append(s.cmd.Env, "SWITCHBOARD_AUTH_ACCESSKEYS="+cfg.Key)
 	if cfg.DebugListen != "" {
 		s.cmd.Env = append(s.cmd.Env, "SWITCHBOARD_HTTP_DEBUGLISTEN="+cfg.DebugListen)
+	}
+	if cfg.MediaWorkers > 0 {
+		s.cmd.Env = append(s.cmd.Env, "SWITCHBOARD_MEDIA_WORKERS="+strconv.Itoa(cfg.MediaWorkers))
 	}
 	if cfg.MaxSetupRate > 0 {
 		s.cmd.Env = append(s.cmd.Env, "SWITCHBOARD_CALLS_MAXSETUPRATE="+strconv.FormatFloat(cfg.MaxSetupRate, 'g', -1, 64))
