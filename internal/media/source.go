@@ -26,8 +26,9 @@ type FrameSource interface {
 }
 
 // Handler receives events for a leg. Methods are called from engine
-// goroutines (the leg's receive goroutine for DTMF, a short-lived goroutine
-// for Inactive) and must not block for long. They may call methods of the
+// goroutines (the engine's notifier for DTMF, shared by every leg, so a
+// slow handler delays other legs' digits; a short-lived goroutine for
+// Inactive) and must not block for long. They may call methods of the
 // leg, including Close.
 type Handler interface {
 	// DTMF is called exactly once per RFC 4733 event, at its onset, or,
