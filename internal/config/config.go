@@ -146,6 +146,10 @@ type Speech struct {
 	// to the nearest choice; 0 offers none (more choices recognized, every
 	// utterance matched to one). See docs/SPEECH.md.
 	SphinxDecoys int `yaml:"sphinxDecoys"`
+	// SphinxWarm is how many PocketSphinx decoders to load at startup (in
+	// the background), so that the first recognitions do not wait about
+	// 150 ms for a model load; each costs about 90 MiB. 0 loads lazily.
+	SphinxWarm int `yaml:"sphinxWarm"`
 }
 
 // Events configures webhooks.
@@ -386,6 +390,9 @@ func (c Config) Validate() error {
 	}
 	if c.Speech.SphinxDecoys < 0 || c.Speech.SphinxDecoys > 20000 {
 		add("speech.sphinxDecoys: %d is not between 0 and 20000", c.Speech.SphinxDecoys)
+	}
+	if c.Speech.SphinxWarm < 0 || c.Speech.SphinxWarm > c.Speech.STTMaxConcurrent {
+		add("speech.sphinxWarm: %d is not between 0 and speech.sttMaxConcurrent (%d)", c.Speech.SphinxWarm, c.Speech.STTMaxConcurrent)
 	}
 	if c.Events.ResponseTimeout <= 0 {
 		add("events.responseTimeout: must be positive")

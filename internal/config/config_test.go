@@ -82,11 +82,12 @@ func TestValidateReportsEverything(t *testing.T) {
 	cfg.Trunks = []Trunk{{Name: "t", Address: "nowhere", Transport: "carrier-pigeon"}}
 	cfg.Speech.SphinxDecoys = -5
 	cfg.Media.Workers = -1
+	cfg.Speech.SphinxWarm = cfg.Speech.STTMaxConcurrent + 1
 	err := cfg.Validate()
 	if err == nil {
 		t.Fatal("invalid config accepted")
 	}
-	for _, want := range []string{"log.level", "media: port range", "numbers[0]", "trunks[0].address", "trunks[0].transport", "auth.accessKeys", "speech.sphinxDecoys", "media.workers"} {
+	for _, want := range []string{"log.level", "media: port range", "numbers[0]", "trunks[0].address", "trunks[0].transport", "auth.accessKeys", "speech.sphinxDecoys", "media.workers", "speech.sphinxWarm"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
 		}

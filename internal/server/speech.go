@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/switchboard-oss/switchboard/internal/config"
 	"github.com/switchboard-oss/switchboard/internal/speech/stt"
@@ -33,6 +34,8 @@ func newRecognizer(cfg config.Speech, hc *http.Client, log *slog.Logger) (stt.En
 		e := sphinx.New(sphinx.Options{Decoys: decoys}, log.With("engine", "pocketsphinx"))
 		if err := e.Available(); err != nil {
 			log.Warn("speech recognition is unavailable: speech recognize requests will fail", "error", err, "hint", sphinx.InstallHint)
+		} else if cfg.SphinxWarm > 0 {
+			go warmSphinx(e, cfg.SphinxWarm, log)
 		}
 		engines["sphinx"] = e
 	}
@@ -51,4 +54,16 @@ func newRecognizer(cfg config.Speech, hc *http.Client, log *slog.Logger) (stt.En
 		return nil, fmt.Errorf("speech: %w", err)
 	}
 	return stt.NewPool(r, stt.PoolOptions{MaxSessions: cfg.STTMaxConcurrent}), nil
+}
+
+// warmSphinx loads decoders in the background, so that startup does not
+// wait for it and the first recognitions do not wait for a model load.
+func warmSphinx(e *sphinx.Engine, n int, log *slog.Logger) {
+	start := time.Now()
+	load, err := e.Warm(n)
+	if err != nil {
+		log.Warn("pocketsphinx: warming failed; decoders will load on first use", "error", err)
+		return
+	}
+	log.Info("pocketsphinx warmed", "decoders", n, "load_each", load, "took", time.Since(start))
 }
