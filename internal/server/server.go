@@ -217,6 +217,7 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error { return s.records.Run(stop) })
 	g.Go(func() error { return s.subs.Run(stop) })
 	g.Go(func() error { return s.sip.Run(stop) })
+	g.Go(func() error { return s.releaseWhenIdle(stop) })
 	if addr := s.cfg.HTTP.DebugListen; addr != "" {
 		g.Go(func() error { return s.serveDebug(stop, addr) })
 	}
