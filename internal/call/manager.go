@@ -41,7 +41,7 @@ type Manager struct {
 	mu       sync.Mutex
 	calls    map[string]*Call // by serverCallId
 	conns    map[string]*Call // by callConnectionId
-	ended    map[string]tombstone
+	ended    *graveyard
 	meetings map[string]*Call // group calls and rooms by meetingKey
 	draining bool
 	adm      admission
@@ -79,7 +79,7 @@ func NewManager(cfg Config, d Deps) *Manager {
 	rand.Read(key)
 	return &Manager{
 		cfg: cfg, log: d.Log, now: d.Now, media: d.Media, sig: d.Signaling, events: d.Events, records: d.Records,
-		prompts: d.Prompts, speech: d.Speech, ctxKey: key, calls: map[string]*Call{}, conns: map[string]*Call{}, ended: map[string]tombstone{},
+		prompts: d.Prompts, speech: d.Speech, ctxKey: key, calls: map[string]*Call{}, conns: map[string]*Call{}, ended: newGraveyard(cfg.TombstoneTTL),
 		meetings: map[string]*Call{},
 	}
 }
@@ -115,20 +115,14 @@ func (m *Manager) unregister(c *Call, t tombstone) {
 	if c.meeting != "" && m.meetings[c.meeting] == c {
 		delete(m.meetings, c.meeting)
 	}
-	m.ended[c.serverCallID] = t
+	m.ended.lay(c.serverCallID, t)
 	if c.conn != nil {
 		delete(m.conns, c.conn.id)
-		m.ended[c.conn.id] = t
+		m.ended.lay(c.conn.id, t)
 	}
 	for _, cn := range c.others {
 		delete(m.conns, cn.id)
-		m.ended[cn.id] = tombstone{at: t.at, reason: t.reason}
-	}
-	// Prune old tombstones while we hold the lock.
-	for k, v := range m.ended {
-		if t.at.Sub(v.at) > m.cfg.TombstoneTTL {
-			delete(m.ended, k)
-		}
+		m.ended.lay(cn.id, tombstone{at: t.at, reason: t.reason})
 	}
 	m.wg.Done()
 }
@@ -137,7 +131,7 @@ func (m *Manager) unregister(c *Call, t tombstone) {
 func (m *Manager) dropConn(id string) {
 	m.mu.Lock()
 	delete(m.conns, id)
-	m.ended[id] = tombstone{at: m.now(), reason: "app-left"}
+	m.ended.lay(id, tombstone{at: m.now(), reason: "app-left"})
 	m.mu.Unlock()
 }
 
@@ -148,7 +142,7 @@ func (m *Manager) byConnection(id string) (*Call, error) {
 	if c, ok := m.conns[id]; ok {
 		return c, nil
 	}
-	if t, ok := m.ended[id]; ok {
+	if t, ok := m.ended.get(id); ok {
 		return nil, acs.NotFound("call connection %s has ended (%s)", id, t.reason)
 	}
 	return nil, acs.NotFound("call connection %s was not found", id)
@@ -172,7 +166,7 @@ func (m *Manager) byServerCallID(id string) (*Call, error) {
 	if c, ok := m.calls[id]; ok {
 		return c, nil
 	}
-	if t, ok := m.ended[id]; ok {
+	if t, ok := m.ended.get(id); ok {
 		return nil, acs.InvalidState("the call can no longer be acted on: it has ended (%s)", t.reason)
 	}
 	return nil, acs.NotFound("the call %s was not found", id)

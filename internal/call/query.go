@@ -11,7 +11,7 @@ func (m *Manager) Properties(ctx context.Context, connID string) (acs.CallConnec
 	c, err := m.byConnection(connID)
 	if err != nil {
 		m.mu.Lock()
-		t, ok := m.ended[connID]
+		t, ok := m.ended.get(connID)
 		m.mu.Unlock()
 		if ok && t.props.CallConnectionID != "" {
 			return t.props, nil // an ended connection still answers, as disconnected
@@ -109,7 +109,7 @@ func (m *Manager) Connect(ctx context.Context, req ConnectRequest) (acs.CallConn
 	}
 	m.mu.Lock()
 	c, ok := m.calls[req.ServerCallID]
-	_, ended := m.ended[req.ServerCallID]
+	_, ended := m.ended.get(req.ServerCallID)
 	m.mu.Unlock()
 	if !ok {
 		if ended {
