@@ -70,19 +70,6 @@ func (l *Leg) rawRecv(fd uintptr) bool {
 	return true // never wait for readability
 }
 
-// recvBatch reads the datagrams waiting on the leg's socket, up to the
-// batch's size, into rb. It returns errNoPacket at once when there are
-// none.
-func (l *Leg) recvBatch(rb *rxBatch) (int, error) {
-	l.rd.recv.rb = rb
-	err := l.raw.Read(l.rd.recv.recvFn)
-	l.rd.recv.rb = nil
-	if err != nil {
-		return 0, err
-	}
-	return rb.n, rb.err
-}
-
 // packet returns datagram i of the last recvBatch and its sender.
 func (rb *rxBatch) packet(i int) ([]byte, netip.AddrPort) {
 	return rb.bufs[i][:rb.hdrs[i].Len], sockaddrPort(&rb.names[i])

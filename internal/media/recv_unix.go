@@ -51,17 +51,5 @@ func (l *Leg) rawRecv(fd uintptr) bool {
 	return true // never wait for readability
 }
 
-// recvBatch reads one waiting datagram into rb, or returns errNoPacket at
-// once.
-func (l *Leg) recvBatch(rb *rxBatch) (int, error) {
-	l.rd.recv.rb = rb
-	err := l.raw.Read(l.rd.recv.recvFn)
-	l.rd.recv.rb = nil
-	if err != nil {
-		return 0, err
-	}
-	return rb.n, rb.err
-}
-
 // packet returns the datagram of the last recvBatch and its sender.
 func (rb *rxBatch) packet(int) ([]byte, netip.AddrPort) { return rb.bufs[0][:rb.bufLen], rb.from }

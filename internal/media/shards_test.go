@@ -102,20 +102,28 @@ func TestShardedTickRunsEveryCall(t *testing.T) {
 	waitFor(t, "every leg's packet at the peer", func() bool { return peer.count() >= calls })
 }
 
-// TestDrainIsBounded floods one leg and checks that a tick takes at most
-// maxDrain datagrams from it, leaving the rest for later ticks.
-func TestDrainIsBounded(t *testing.T) {
+// drainLeg returns a started PCMU leg, outside any mixer, of an engine
+// whose clock does not run (the test drains it), and its peer.
+func drainLeg(t *testing.T) (*Engine, *Leg, *peer) {
+	t.Helper()
 	e := newEngine(t, testConfig())
 	l, err := e.NewLeg(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	t.Cleanup(func() { l.Close() })
 	peer := newPeer(t)
 	if _, err := l.Answer(offerSDP(peer.port(), "0")); err != nil {
 		t.Fatal(err)
 	}
 	l.Start()
+	return e, l, peer
+}
+
+// TestDrainIsBounded floods one leg and checks that a tick takes at most
+// maxDrain datagrams from it, leaving the rest for later ticks.
+func TestDrainIsBounded(t *testing.T) {
+	e, l, peer := drainLeg(t)
 	const sent = 2*maxDrain + 5
 	silence := bytes.Repeat([]byte{0xFF}, FrameSamples)
 	for i := range sent {
@@ -137,17 +145,7 @@ func TestDrainAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
-	e := newEngine(t, testConfig())
-	l, err := e.NewLeg(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	peer := newPeer(t)
-	if _, err := l.Answer(offerSDP(peer.port(), "0")); err != nil {
-		t.Fatal(err)
-	}
-	l.Start()
+	e, l, peer := drainLeg(t)
 	rb := e.rx[0]
 	pkt := audioPacket()
 	seq := uint16(1)

@@ -93,18 +93,41 @@ func mustRepoRoot(t testing.TB) string {
 
 // FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
 func FreeUDPPort() (int, error) {
-	for range 50 {
+	return freePort("UDP", func() (int, error) {
 		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
 		if err != nil {
 			return 0, err
 		}
-		port := c.LocalAddr().(*net.UDPAddr).Port
-		c.Close()
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port, nil
+	})
+}
+
+// FreeTCPPort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreeTCPPort() (int, error) {
+	return freePort("TCP", func() (int, error) {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port, nil
+	})
+}
+
+// freePort asks probe for ports the kernel just handed out until one was
+// not handed out by this process before.
+func freePort(kind string, probe func() (int, error)) (int, error) {
+	for range 50 {
+		port, err := probe()
+		if err != nil {
+			return 0, err
+		}
 		if claimPorts(port) {
 			return port, nil
 		}
 	}
-	return 0, errors.New("testpeer: no free UDP port")
+	return 0, fmt.Errorf("testpeer: no free %s port", kind)
 }
 
 // handedOut holds every port the Free* helpers have returned in this process.
@@ -131,22 +154,6 @@ func claimPorts(ports ...int) bool {
 		handedOut.ports[p] = true
 	}
 	return true
-}
-
-// FreeTCPPort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func FreeTCPPort() (int, error) {
-	for range 50 {
-		l, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if claimPorts(port) {
-			return port, nil
-		}
-	}
-	return 0, errors.New("testpeer: no free TCP port")
 }
 
 // FreeUDPTCPPort returns a port on 127.0.0.1 that is free for both UDP and
