@@ -39,16 +39,6 @@ func newRxBatch() *rxBatch {
 	return rb
 }
 
-// recvState is a leg's side of receiving: the batch lent to it for one
-// drain, and its read function, bound once so that receiving does not
-// allocate.
-type recvState struct {
-	rb     *rxBatch
-	recvFn func(fd uintptr) bool
-}
-
-func (l *Leg) initReceiver() { l.rd.recv.recvFn = l.rawRecv }
-
 func (l *Leg) rawRecv(fd uintptr) bool {
 	rb := l.rd.recv.rb
 	for i := range rb.hdrs {

@@ -22,15 +22,6 @@ type rxBatch struct {
 
 func newRxBatch() *rxBatch { return &rxBatch{} }
 
-// recvState is a leg's side of receiving: the batch lent to it for one
-// drain, and its read function, bound once.
-type recvState struct {
-	rb     *rxBatch
-	recvFn func(fd uintptr) bool
-}
-
-func (l *Leg) initReceiver() { l.rd.recv.recvFn = l.rawRecv }
-
 func (l *Leg) rawRecv(fd uintptr) bool {
 	rb := l.rd.recv.rb
 	n, sa, err := unix.Recvfrom(int(fd), rb.bufs[0][:], unix.MSG_DONTWAIT)
