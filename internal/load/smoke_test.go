@@ -1,13 +1,11 @@
 package load
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,7 +30,7 @@ func TestSmoke(t *testing.T) {
 	}
 	sipp := testpeer.Binary(t, "TEST_SIPP", "sipp", "apt-get install sip-tester")
 	bin := smokeServerBinary(t)
-	var logs syncBuffer
+	var logs testpeer.SyncBuffer
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("harness log:\n%s", logs.String())
@@ -167,22 +165,4 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers (the log).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,35 +1,17 @@
 package registrar
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchboard-oss/switchboard/internal/testpeer"
 )
-
-// syncBuffer is a goroutine-safe bytes.Buffer for process output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestBaresipRegisters registers a real SIP UA (baresip) against the
 // registrar over UDP. Skipped when baresip is not installed or in -short mode.
@@ -71,7 +53,7 @@ func TestBaresipRegisters(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "-f", dir, "-t", "30")
-	var out syncBuffer
+	var out testpeer.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

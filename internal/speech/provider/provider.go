@@ -1,11 +1,13 @@
 // Package provider holds what the HTTP speech engines (text-to-speech in
 // internal/speech/tts, recognition in internal/speech/stt/httpstt) share
-// about talking to OpenAI-compatible servers: turning an error answer into
-// a short, printable message.
+// about talking to OpenAI-compatible servers: their base URL, and turning
+// an error answer into a short, printable message.
 package provider
 
 import (
 	"encoding/json"
+	"errors"
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -61,4 +63,15 @@ func Shorten(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n]) + "…"
+}
+
+// BaseURL checks that raw is an http(s) URL with a host and returns it
+// without a trailing slash or "/v1", so that callers append the full
+// "/v1/audio/…" path whichever way the operator wrote it.
+func BaseURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", errors.New("not an http(s) URL")
+	}
+	return strings.TrimSuffix(strings.TrimRight(u.String(), "/"), "/v1"), nil
 }

@@ -38,3 +38,21 @@ func FuzzErrorMessage(f *testing.F) {
 		}
 	})
 }
+
+func TestBaseURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:8000":        "http://127.0.0.1:8000",
+		" https://api.example.com/v1/": "https://api.example.com",
+		"http://whisper:9000/v1":       "http://whisper:9000",
+		"http://h/proxy/v1":            "http://h/proxy",
+	} {
+		if got, err := BaseURL(in); err != nil || got != want {
+			t.Errorf("BaseURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "whisper:9000", "ftp://h/", "http://", "://x", "/v1"} {
+		if got, err := BaseURL(bad); err == nil {
+			t.Errorf("BaseURL(%q) = %q, want an error", bad, got)
+		}
+	}
+}

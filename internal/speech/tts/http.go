@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -70,12 +69,10 @@ func NewHTTPProvider(opts HTTPOptions, client *http.Client, log *slog.Logger) (*
 	if client == nil {
 		client = http.DefaultClient
 	}
-	u, err := url.Parse(strings.TrimSpace(opts.BaseURL))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("tts: HTTP provider base URL %q is not an http(s) URL", opts.BaseURL)
+	base, err := provider.BaseURL(opts.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("tts: HTTP provider base URL %q is %v", opts.BaseURL, err)
 	}
-	base := strings.TrimRight(u.String(), "/")
-	base = strings.TrimSuffix(base, "/v1")
 	if opts.Model == "" {
 		opts.Model = DefaultHTTPModel
 	}

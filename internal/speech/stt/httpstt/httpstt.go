@@ -52,7 +52,6 @@ import (
 	"math"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -141,11 +140,10 @@ func New(opts Options, client *http.Client, log *slog.Logger) (*Engine, error) {
 	if client == nil {
 		client = http.DefaultClient
 	}
-	u, err := url.Parse(strings.TrimSpace(opts.BaseURL))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("httpstt: base URL %q is not an http(s) URL", opts.BaseURL)
+	base, err := speechprovider.BaseURL(opts.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("httpstt: base URL %q is %v", opts.BaseURL, err)
 	}
-	base := strings.TrimSuffix(strings.TrimRight(u.String(), "/"), "/v1")
 	if opts.Model == "" {
 		opts.Model = DefaultModel
 	}
